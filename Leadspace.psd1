@@ -1,0 +1,30 @@
+@{
+    RootModule             = 'Leadspace.dll'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Core', 'Desktop')
+    GUID                   = '3f1d7c52-6a0e-4c8e-9a57-2b3c8e1f4d90'
+    Author                 = 'Leadspace PowerShell module contributors'
+    CompanyName            = 'Community'
+    Copyright              = '(c) Leadspace PowerShell module contributors. MIT License.'
+    Description            = 'Enrich leads and accounts through the Leadspace API from PowerShell: pipeline input from any CSV, typed CSV-ready results, at the program''s rate limit, never losing a row.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess       = @('Leadspace.Format.ps1xml')
+    CmdletsToExport        = @(
+        'Connect-Leadspace'
+        'Disconnect-Leadspace'
+        'Get-LeadspaceConnection'
+        'Invoke-LeadspaceEnrichment'
+        'Get-LeadspaceRateStatus'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('Leadspace', 'Enrichment', 'CRM', 'Leads', 'REST', 'SalesOps')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'First version: Connect/Disconnect/Get-LeadspaceConnection, Invoke-LeadspaceEnrichment, Get-LeadspaceRateStatus.'
+        }
+    }
+}

@@ -1,0 +1,329 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Leadspace.Model;
+
+namespace Leadspace.Client
+{
+    /// <summary>The outcome of one enrichment call, after any retries.</summary>
+    public sealed class CallResult
+    {
+        public EnrichmentResponse? Response { get; set; }
+        public int? HttpStatus { get; set; }
+        public FailureKind Failure { get; set; }
+        public string? Message { get; set; }
+        public string? TrackingId { get; set; }
+        public int Attempts { get; set; }
+        /// <summary>False when no attempt reached the network (the row cost nothing).</summary>
+        public bool Sent { get; set; }
+        /// <summary>True when the run was stopped before this call could finish.</summary>
+        public bool Stopped { get; set; }
+    }
+
+    /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
+    public interface IEnrichmentCaller
+    {
+        /// <param name="request">The request to send.</param>
+        /// <param name="stopSending">Cancelled when the run must not start new attempts (a fatal answer);
+        /// attempts already on the wire finish.</param>
+        /// <param name="abort">Cancelled on Ctrl+C: everything stops at once.</param>
+        Task<CallResult> EnrichAsync(EnrichmentRequest request, CancellationToken stopSending, CancellationToken abort);
+    }
+
+    /// <summary>
+    /// The HTTP client of one connection: one pooled <see cref="HttpClient"/>, the shared rate gate of the
+    /// program, a bound on concurrent calls, the token provider, and the retry policy.
+    /// </summary>
+    public sealed class LeadspaceClient : IEnrichmentCaller, IDisposable
+    {
+        public const string EnrichPath = "/enrichment/enrich/single";
+        private static readonly MediaTypeHeaderValue JsonType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        private readonly HttpClient _http;
+        private readonly Uri _enrichUri;
+        private readonly SemaphoreSlim _concurrency;
+        private readonly Random _random = new Random();
+
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, RateGate gate, HttpMessageHandler? handler = null)
+        {
+            settings.Validate();
+            Settings = settings;
+            Gate = gate;
+            _http = new HttpClient(handler ?? CreateHandler(settings.MaxConcurrency), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
+            _enrichUri = new Uri(settings.BaseUri, EnrichPath);
+            _concurrency = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
+            Tokens = tokens(_http);
+        }
+
+        public ConnectionSettings Settings { get; }
+        public RateGate Gate { get; }
+        public ITokenProvider Tokens { get; }
+        public ClientStatistics Statistics { get; } = new ClientStatistics();
+
+        /// <summary>
+        /// A handler whose connection pool matches the concurrency. On .NET Framework (Windows PowerShell 5.1)
+        /// the per-host limit would otherwise be 2 and TLS 1.2 may be off: both are set on this handler only,
+        /// never process-wide.
+        /// </summary>
+        public static HttpMessageHandler CreateHandler(int maxConcurrency)
+        {
+            var handler = new HttpClientHandler
+            {
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            };
+            try { handler.MaxConnectionsPerServer = Math.Max(2, maxConcurrency); } catch (PlatformNotSupportedException) { }
+            if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
+            {
+                try { handler.SslProtocols = SslProtocols.Tls12 | (SslProtocols)12288 /* Tls13 */; }
+                catch (PlatformNotSupportedException) { }
+                catch (NotSupportedException) { handler.SslProtocols = SslProtocols.Tls12; }
+            }
+            return handler;
+        }
+
+        public async Task<CallResult> EnrichAsync(EnrichmentRequest request, CancellationToken stopSending, CancellationToken abort)
+        {
+            var result = new CallResult();
+            var started = Stopwatch.StartNew();
+            int ambiguousRetries = 0;
+            bool renewed = false;
+            byte[] body = request.ToJsonUtf8();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopSending, abort);
+
+            while (true)
+            {
+                // 1. A free slot, a token, then the program's rate: the gate is passed last, right before the
+                //    send, so the spacing it enforces is the spacing on the wire. A stop here sends nothing.
+                Statistics.EnterQueue();
+                string token;
+                bool slot = false;
+                try
+                {
+                    await _concurrency.WaitAsync(linked.Token).ConfigureAwait(false);
+                    slot = true;
+                    token = await Tokens.GetTokenAsync(linked.Token).ConfigureAwait(false);
+                    await Gate.WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (slot) _concurrency.Release();
+                    return Stopped(result, abort.IsCancellationRequested ? "The run was stopped (Ctrl+C) before this row was sent." : "The run stopped before this row was sent.");
+                }
+                catch (LeadspaceAuthenticationException ex)
+                {
+                    if (slot) _concurrency.Release();
+                    result.Failure = FailureKind.Unauthorized;
+                    result.HttpStatus = ex.HttpStatus;
+                    result.Message = ex.Message;
+                    Statistics.Failure();
+                    return result;
+                }
+                finally
+                {
+                    Statistics.LeaveQueue();
+                }
+
+                // 2. One attempt.
+                result.Attempts++;
+                result.Sent = true;
+                int status = 0;
+                string? text = null;
+                TimeSpan? retryAfter = null;
+                var attemptWatch = Stopwatch.StartNew();
+                Statistics.EnterFlight();
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+                    timeout.CancelAfter(Settings.Timeout);
+                    using var message = new HttpRequestMessage(HttpMethod.Post, _enrichUri) { Content = new ByteArrayContent(body) };
+                    message.Content.Headers.ContentType = JsonType;
+                    message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    try
+                    {
+                        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                        status = (int)response.StatusCode;
+                        text = response.Content == null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                        retryAfter = ReadRetryAfter(response);
+                    }
+                    catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+                    {
+                        result.Failure = FailureKind.Timeout;
+                        result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        result.Failure = IsConnectFailure(ex) ? FailureKind.ConnectFailed : FailureKind.ConnectionLost;
+                        result.Message = (result.Failure == FailureKind.ConnectFailed ? "Could not connect: " : "The connection was lost before an answer arrived; the call may have been processed: ") + Flatten(ex);
+                    }
+                    catch (IOException ex)
+                    {
+                        result.Failure = FailureKind.ConnectionLost;
+                        result.Message = "The connection was lost before an answer arrived; the call may have been processed: " + ex.Message;
+                    }
+                }
+                catch (OperationCanceledException) when (abort.IsCancellationRequested)
+                {
+                    result.Stopped = true;
+                    result.Failure = FailureKind.ConnectionLost;
+                    result.Message = "The run was stopped (Ctrl+C) while this call was in flight; it may have been processed.";
+                    return result;
+                }
+                finally
+                {
+                    Statistics.LeaveFlight();
+                    _concurrency.Release();
+                }
+
+                Statistics.Answer(status, attemptWatch.Elapsed);
+                if (status != 0)
+                {
+                    result.HttpStatus = status;
+                    result.Failure = RetryPolicy.Classify(status);
+                }
+
+                // 3. Success, or what the failure means.
+                if (result.Failure == FailureKind.None)
+                {
+                    try
+                    {
+                        result.Response = EnrichmentResponse.Parse(text ?? string.Empty);
+                        result.Message = null;
+                        return result;
+                    }
+                    catch (JsonException ex)
+                    {
+                        result.Failure = FailureKind.InvalidResponse;
+                        result.Message = "HTTP 200 with a body that is not valid JSON (not retried: the credit is spent): " + ex.Message;
+                        Statistics.Failure();
+                        return result;
+                    }
+                }
+
+                if (status != 0) DescribeHttpFailure(result, status, text);
+
+                if (result.Failure == FailureKind.Unauthorized && !renewed)
+                {
+                    renewed = true;
+                    bool again;
+                    try { again = await Tokens.RenewAfterUnauthorizedAsync(token, abort).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { return Stopped(result, "The run was stopped (Ctrl+C)."); }
+                    if (again) continue;
+                }
+                if (result.Failure == FailureKind.RateLimited) Gate.Penalize(retryAfter);
+
+                if (!Settings.Retry.ShouldRetry(result.Failure, result.Attempts, ambiguousRetries, started.Elapsed, retryAfter, _random, out var delay))
+                {
+                    Statistics.Failure();
+                    return result;
+                }
+                if (RetryPolicy.IsAmbiguous(result.Failure)) ambiguousRetries++;
+                Statistics.Retry();
+                try
+                {
+                    await Task.Delay(delay, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    result.Stopped = true;
+                    Statistics.Failure();
+                    result.Message += abort.IsCancellationRequested ? " (Ctrl+C before the retry)" : " (the run stopped before the retry)";
+                    return result;
+                }
+            }
+        }
+
+        private static CallResult Stopped(CallResult result, string message)
+        {
+            result.Stopped = true;
+            if (result.Attempts == 0) { result.Failure = FailureKind.None; result.Message = message; }
+            else result.Message = (result.Message ?? string.Empty) + " " + message;
+            return result;
+        }
+
+        private void DescribeHttpFailure(CallResult result, int status, string? text)
+        {
+            var program = Settings.ProgramId != null ? $" (program '{Settings.ProgramId}')" : string.Empty;
+            switch (result.Failure)
+            {
+                case FailureKind.Unauthorized:
+                    result.Message = $"HTTP 401: Leadspace rejected the credentials{program}; they are wrong or have expired."; break;
+                case FailureKind.CreditsExhausted:
+                    result.Message = $"HTTP 427: insufficient credits{program} (or an invalid program id). Ask your Customer Success Manager or support@leadspace.com for credits."; break;
+                case FailureKind.RateLimited:
+                    result.Message = "HTTP 429: rate limit exceeded."; break;
+                case FailureKind.BadRequest:
+                    result.Message = "HTTP 400: " + (string.IsNullOrWhiteSpace(text) ? "insufficient input or invalid JSON." : Shorten(text!)); break;
+                case FailureKind.ServerError:
+                    result.TrackingId = ReadField(text, "tracking_id");
+                    var code = ReadField(text, "error");
+                    result.Message = $"HTTP {status}: server error" + (code != null ? $" '{code}'" : string.Empty)
+                        + (result.TrackingId != null ? $", tracking id {result.TrackingId}" : string.Empty)
+                        + (ReadField(text, "request_timestamp") is string ts ? $", at {ts}" : string.Empty) + "."; break;
+                default:
+                    result.Message = $"HTTP {status}" + (string.IsNullOrWhiteSpace(text) ? "." : ": " + Shorten(text!)); break;
+            }
+        }
+
+        private static string Shorten(string text) => text.Length <= 300 ? text.Trim() : text.Substring(0, 300).Trim() + "…";
+
+        private static string? ReadField(string? json, string name)
+        {
+            if (string.IsNullOrWhiteSpace(json)) return null;
+            try
+            {
+                using var doc = JsonDocument.Parse(json!);
+                return doc.RootElement.ValueKind == JsonValueKind.Object ? new JsonObjectReader(doc.RootElement).String(name) : null;
+            }
+            catch (JsonException) { return null; }
+        }
+
+        private static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
+        {
+            var h = response.Headers.RetryAfter;
+            if (h == null) return null;
+            if (h.Delta.HasValue) return h.Delta;
+            if (h.Date.HasValue) { var d = h.Date.Value - DateTimeOffset.UtcNow; return d > TimeSpan.Zero ? d : TimeSpan.Zero; }
+            return null;
+        }
+
+        private static bool IsConnectFailure(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException!)
+            {
+                if (e is SocketException se)
+                {
+                    return se.SocketErrorCode == SocketError.ConnectionRefused || se.SocketErrorCode == SocketError.HostNotFound
+                        || se.SocketErrorCode == SocketError.HostUnreachable || se.SocketErrorCode == SocketError.NetworkUnreachable
+                        || se.SocketErrorCode == SocketError.TryAgain;
+                }
+                if (e.InnerException == null) break;
+            }
+            return false;
+        }
+
+        private static string Flatten(Exception ex)
+        {
+            var msg = ex.Message;
+            for (var e = ex.InnerException; e != null; e = e.InnerException) msg += " " + e.Message;
+            return msg;
+        }
+
+        public void Dispose()
+        {
+            _http.Dispose();
+            Tokens.Dispose();
+            _concurrency.Dispose();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.RateLimiting;
+using System.Threading.Tasks;
+
+namespace Leadspace.Client
+{
+    /// <summary>
+    /// The client-side rate limiter: a <see cref="RateLimiter"/> that guarantees that no trailing window of
+    /// one second (plus a guard for network jitter) ever contains more than the configured number of
+    /// grants, so a server counting with a strict sliding window never sees the limit exceeded. Grants are
+    /// paced (generic cell rate algorithm) so calls are spread over the second instead of bursting, with a
+    /// small burst allowance at high rates where timer resolution would otherwise cap throughput.
+    /// After a 429 the effective rate drops (multiplicatively) and recovers gradually.
+    /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
+    /// </summary>
+    public sealed class RateGate : RateLimiter
+    {
+        private static readonly double TicksPerSecond = Stopwatch.Frequency;
+        private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
+        private readonly object _lock = new object();
+        private readonly Func<long> _clock;
+        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private long[] _ring = new long[1];
+        private int _ringHead;
+        private long _tat;           // theoretical arrival time of the next grant (GCRA)
+        private long _pausedUntil;   // set by Retry-After
+        private long _lastPenalty;
+        private double _rate;
+        private double _factor = 1.0;
+        private long _granted, _failed;
+        private int _queued;
+        private long _lastActivity;
+        private bool _disposed;
+
+        public RateGate(double requestsPerSecond, TimeSpan? guard = null, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+        {
+            _clock = clock ?? Stopwatch.GetTimestamp;
+            _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
+            Guard = guard ?? TimeSpan.FromMilliseconds(25);
+            _lastActivity = _clock();
+            SetRate(requestsPerSecond);
+        }
+
+        /// <summary>Extra length added to the one-second window to absorb network and timer jitter.</summary>
+        public TimeSpan Guard { get; }
+
+        /// <summary>The configured limit in calls per second.</summary>
+        public double RequestsPerSecond { get { lock (_lock) return _rate; } }
+
+        /// <summary>The limit in force now (lower than configured for a while after a 429).</summary>
+        public double EffectiveRequestsPerSecond { get { lock (_lock) { Recover(_clock()); return _rate * _factor; } } }
+
+        public long TotalGranted => Interlocked.Read(ref _granted);
+        public int Queued => Volatile.Read(ref _queued);
+
+        /// <summary>Changes the limit (e.g. a later Connect-Leadspace for the same program).</summary>
+        public void SetRate(double requestsPerSecond)
+        {
+            if (!(requestsPerSecond > 0) || double.IsInfinity(requestsPerSecond)) throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), "The rate must be a positive number of calls per second.");
+            lock (_lock)
+            {
+                _rate = requestsPerSecond;
+                int size = Math.Max(1, (int)Math.Floor(requestsPerSecond));
+                if (size != _ring.Length)
+                {
+                    // Keep the most recent grants (oldest first, empty slots before them) so the
+                    // window guarantee survives the change.
+                    var chronological = new List<long>();
+                    for (int i = 0; i < _ring.Length; i++)
+                    {
+                        long t = _ring[(_ringHead + i) % _ring.Length];
+                        if (t != 0) chronological.Add(t);
+                    }
+                    int keep = Math.Min(size, chronological.Count);
+                    var ring = new long[size];
+                    chronological.CopyTo(chronological.Count - keep, ring, size - keep, keep);
+                    _ring = ring;
+                    _ringHead = 0;
+                }
+            }
+        }
+
+        /// <summary>Called on a 429: lowers the effective rate and, with a Retry-After, pauses every caller.</summary>
+        public void Penalize(TimeSpan? retryAfter)
+        {
+            lock (_lock)
+            {
+                long now = _clock();
+                // One penalty per half second: a burst of 429s from calls already in flight is one signal.
+                if (now - _lastPenalty > TicksPerSecond / 2 || _lastPenalty == 0)
+                {
+                    _factor = Math.Max(0.25, _factor * 0.7);
+                    _lastPenalty = now;
+                }
+                if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero)
+                {
+                    long until = now + (long)(retryAfter.Value.TotalSeconds * TicksPerSecond);
+                    if (until > _pausedUntil) _pausedUntil = until;
+                }
+            }
+        }
+
+        private void Recover(long now)
+        {
+            // Gradual recovery: +10% of the limit per second without a 429, starting one second after it.
+            if (_factor < 1.0 && _lastPenalty != 0)
+            {
+                double since = (now - _lastPenalty) / TicksPerSecond - 1.0;
+                if (since > 0)
+                {
+                    _factor = Math.Min(1.0, _factor + 0.1 * since);
+                    _lastPenalty = now - (long)TicksPerSecond; // measured from here on
+                    if (_factor >= 1.0) _lastPenalty = 0;
+                }
+            }
+        }
+
+        /// <summary>Earliest time a grant may happen; grants it when that is now.</summary>
+        private bool TryGrant(out long waitUntil)
+        {
+            lock (_lock)
+            {
+                long now = _clock();
+                Recover(now);
+                double rate = _rate * _factor;
+                long interval = (long)(TicksPerSecond / rate);
+                int burst = Math.Max(1, (int)(rate * 0.05));
+                long tolerance = interval * (burst - 1);
+                long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
+                long oldest = _ring[_ringHead];
+                long earliest = Math.Max(Math.Max(_tat - tolerance, oldest == 0 ? 0 : oldest + window), _pausedUntil);
+                if (earliest > now)
+                {
+                    waitUntil = earliest;
+                    return false;
+                }
+                _tat = Math.Max(_tat, now) + interval;
+                _ring[_ringHead] = now;
+                _ringHead = (_ringHead + 1) % _ring.Length;
+                _lastActivity = now;
+                waitUntil = now;
+                return true;
+            }
+        }
+
+        /// <summary>Waits for a permit. Throws OperationCanceledException when cancelled.</summary>
+        public async Task WaitAsync(CancellationToken cancellationToken)
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(RateGate));
+            Interlocked.Increment(ref _queued);
+            try
+            {
+                await _turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    while (!TryGrant(out var until))
+                    {
+                        var wait = TimeSpan.FromSeconds((until - _clock()) / TicksPerSecond);
+                        if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
+                        await _delay(wait, cancellationToken).ConfigureAwait(false);
+                    }
+                    Interlocked.Increment(ref _granted);
+                }
+                finally
+                {
+                    _turnstile.Release();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _failed);
+                throw;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+        }
+
+        /// <summary>Grants that could be made right now without waiting (for status display).</summary>
+        public int AvailablePermits
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    long now = _clock();
+                    long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
+                    int used = 0;
+                    foreach (var t in _ring) if (t != 0 && now - t < window) used++;
+                    return Math.Max(0, _ring.Length - used);
+                }
+            }
+        }
+
+        public override TimeSpan? IdleDuration
+        {
+            get
+            {
+                if (Queued > 0) return null;
+                return TimeSpan.FromSeconds((_clock() - Interlocked.Read(ref _lastActivity)) / TicksPerSecond);
+            }
+        }
+
+        public override RateLimiterStatistics? GetStatistics() => new RateLimiterStatistics
+        {
+            CurrentAvailablePermits = AvailablePermits,
+            CurrentQueuedCount = Queued,
+            TotalSuccessfulLeases = TotalGranted,
+            TotalFailedLeases = Interlocked.Read(ref _failed),
+        };
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount)
+        {
+            if (permitCount != 1) throw new ArgumentOutOfRangeException(nameof(permitCount), "One permit per call.");
+            if (!_turnstile.Wait(0)) return GateLease.Failed;
+            try
+            {
+                if (!TryGrant(out _)) { Interlocked.Increment(ref _failed); return GateLease.Failed; }
+                Interlocked.Increment(ref _granted);
+                return GateLease.Acquired;
+            }
+            finally { _turnstile.Release(); }
+        }
+
+        protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+        {
+            if (permitCount != 1) throw new ArgumentOutOfRangeException(nameof(permitCount), "One permit per call.");
+            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            return GateLease.Acquired;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _disposed = true;
+            base.Dispose(disposing);
+        }
+
+        private sealed class GateLease : RateLimitLease
+        {
+            public static readonly GateLease Acquired = new GateLease(true);
+            public static readonly GateLease Failed = new GateLease(false);
+            private GateLease(bool acquired) { IsAcquired = acquired; }
+            public override bool IsAcquired { get; }
+            public override IEnumerable<string> MetadataNames => Array.Empty<string>();
+            public override bool TryGetMetadata(string metadataName, out object? metadata) { metadata = null; return false; }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Leadspace.Model;
+
+namespace Leadspace.Client
+{
+    /// <summary>Supplies the Bearer token for each call.</summary>
+    public interface ITokenProvider : IDisposable
+    {
+        /// <summary><c>PerpetualToken</c> or <c>OAuth</c>.</summary>
+        string Method { get; }
+
+        /// <summary>When the current token expires (null for perpetual tokens).</summary>
+        DateTimeOffset? ExpiresAt { get; }
+
+        Task<string> GetTokenAsync(CancellationToken cancellationToken);
+
+        /// <summary>After a 401 with <paramref name="rejectedToken"/>: obtains a new token once. True when a
+        /// different token is now available and the call is worth repeating.</summary>
+        Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken);
+    }
+
+    /// <summary>An error of the OAuth endpoint (wrong program id or secret, refresh refused).</summary>
+    public sealed class LeadspaceAuthenticationException : Exception
+    {
+        public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
+        public int? HttpStatus { get; }
+    }
+
+    internal static class SecureText
+    {
+        public static string ToPlain(SecureString secure)
+        {
+            IntPtr p = IntPtr.Zero;
+            try
+            {
+                p = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                return Marshal.PtrToStringUni(p) ?? string.Empty;
+            }
+            finally
+            {
+                if (p != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(p);
+            }
+        }
+    }
+
+    /// <summary>A perpetual token handed out by Leadspace.</summary>
+    public sealed class PerpetualTokenProvider : ITokenProvider
+    {
+        private readonly string _token;
+
+        public PerpetualTokenProvider(SecureString token)
+        {
+            if (token == null || token.Length == 0) throw new ArgumentException("The token is empty.");
+            _token = SecureText.ToPlain(token).Trim();
+            if (_token.Length == 0) throw new ArgumentException("The token is empty.");
+        }
+
+        public string Method => "PerpetualToken";
+        public DateTimeOffset? ExpiresAt => null;
+        public Task<string> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult(_token);
+        public Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken) => Task.FromResult(false);
+        public void Dispose() { }
+        public override string ToString() => "PerpetualToken(redacted)";
+    }
+
+    /// <summary>
+    /// Leadspace's OAuth 2.0 flow: POST /oauth/authorize with program id and secret for a token, PUT with the
+    /// refresh token to renew it. Tokens are renewed before they expire and once after a 401; concurrent
+    /// callers share one renewal (no stampede).
+    /// </summary>
+    public sealed class OAuthTokenProvider : ITokenProvider
+    {
+        private readonly HttpClient _http;
+        private readonly Uri _authorizeUri;
+        private readonly string _programId;
+        private readonly SecureString _secret;
+        private readonly Func<DateTimeOffset> _now;
+        private readonly SemaphoreSlim _renewal = new SemaphoreSlim(1, 1);
+        private string? _token;
+        private string? _refreshToken;
+        private DateTimeOffset _expiresAt;
+        private DateTimeOffset _issuedAt;
+
+        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null)
+        {
+            if (string.IsNullOrWhiteSpace(programId)) throw new ArgumentException("OAuth needs the program id.");
+            if (secret == null || secret.Length == 0) throw new ArgumentException("OAuth needs the program's secret.");
+            _http = http;
+            _authorizeUri = new Uri(baseUri, "/oauth/authorize");
+            _programId = programId;
+            _secret = secret.Copy();
+            _secret.MakeReadOnly();
+            _now = now ?? (() => DateTimeOffset.UtcNow);
+        }
+
+        public string Method => "OAuth";
+        public DateTimeOffset? ExpiresAt => _token == null ? (DateTimeOffset?)null : _expiresAt;
+
+        /// <summary>Renewals made since connect (for tests and status).</summary>
+        public int Renewals { get; private set; }
+
+        private bool NeedsRenewal()
+        {
+            if (_token == null) return true;
+            var lifetime = _expiresAt - _issuedAt;
+            var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, Math.Max(0, lifetime.Ticks / 10)));
+            return _now() >= _expiresAt - skew;
+        }
+
+        public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
+        {
+            var t = _token;
+            if (t != null && !NeedsRenewal()) return t;
+            await _renewal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_token != null && !NeedsRenewal()) return _token;
+                await RenewAsync(cancellationToken).ConfigureAwait(false);
+                return _token!;
+            }
+            finally { _renewal.Release(); }
+        }
+
+        public async Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken)
+        {
+            await _renewal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_token != null && _token != rejectedToken) return true; // someone else renewed already
+                await RenewAsync(cancellationToken).ConfigureAwait(false);
+                return _token != rejectedToken;
+            }
+            catch (LeadspaceAuthenticationException)
+            {
+                return false;
+            }
+            finally { _renewal.Release(); }
+        }
+
+        private async Task RenewAsync(CancellationToken cancellationToken)
+        {
+            if (_refreshToken != null)
+            {
+                try
+                {
+                    await CallAsync(HttpMethod.Put, w =>
+                    {
+                        w.WriteString("user", _programId);
+                        w.WriteString("refreshToken", _refreshToken);
+                    }, cancellationToken).ConfigureAwait(false);
+                    Renewals++;
+                    return;
+                }
+                catch (LeadspaceAuthenticationException)
+                {
+                    // The refresh token was refused: fall back to the secret.
+                }
+            }
+            await CallAsync(HttpMethod.Post, w =>
+            {
+                w.WriteString("user", _programId);
+                w.WriteString("pass", SecureText.ToPlain(_secret));
+                w.WriteString("audience", "API_GATEWAY");
+            }, cancellationToken).ConfigureAwait(false);
+            if (_refreshToken != null) Renewals++;
+        }
+
+        private async Task CallAsync(HttpMethod method, Action<Utf8JsonWriter> body, CancellationToken cancellationToken)
+        {
+            byte[] payload;
+            using (var ms = new MemoryStream())
+            {
+                using (var w = new Utf8JsonWriter(ms)) { w.WriteStartObject(); body(w); w.WriteEndObject(); }
+                payload = ms.ToArray();
+            }
+            using var request = new HttpRequestMessage(method, _authorizeUri) { Content = new ByteArrayContent(payload) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new LeadspaceAuthenticationException($"Could not reach {_authorizeUri} to obtain an OAuth token: {ex.Message}", null, ex);
+            }
+            using (response)
+            {
+                var text = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                int status = (int)response.StatusCode;
+                if (status == 401 || status == 403)
+                    throw new LeadspaceAuthenticationException($"Leadspace refused the OAuth credentials of program '{_programId}' (HTTP {status}).", status);
+                if (status != 200)
+                    throw new LeadspaceAuthenticationException($"The OAuth endpoint answered HTTP {status} for program '{_programId}'.", status);
+                try
+                {
+                    using var doc = JsonDocument.Parse(text);
+                    var r = new JsonObjectReader(doc.RootElement);
+                    var token = r.String("token");
+                    var refresh = r.String("refreshToken");
+                    var expiration = r.Long("expiration");
+                    if (string.IsNullOrEmpty(token)) throw new LeadspaceAuthenticationException("The OAuth answer has no token.", status);
+                    var now = _now();
+                    _issuedAt = now;
+                    _expiresAt = expiration.HasValue ? DateTimeOffset.FromUnixTimeSeconds(expiration.Value) : now.AddHours(24);
+                    _token = token;
+                    _refreshToken = string.IsNullOrEmpty(refresh) ? null : refresh;
+                }
+                catch (JsonException ex)
+                {
+                    throw new LeadspaceAuthenticationException("The OAuth answer is not valid JSON.", status, ex);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _secret.Dispose();
+            _renewal.Dispose();
+            _token = null;
+            _refreshToken = null;
+        }
+
+        public override string ToString() => $"OAuth({_programId}, token redacted)";
+    }
+}

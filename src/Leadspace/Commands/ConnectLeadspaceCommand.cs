@@ -1,0 +1,204 @@
+using System;
+using System.Management.Automation;
+using System.Net.Http;
+using System.Security;
+using System.Threading;
+using Leadspace.Client;
+using Leadspace.Session;
+
+namespace Leadspace.Commands
+{
+    /// <summary>
+    /// Connects to a Leadspace program with a perpetual token, a credential (user name = program id,
+    /// password = token), OAuth (program id and secret), or the LEADSPACE_* environment variables.
+    /// A perpetual token is not checked on connect: there is no free endpoint, and every enrichment call costs
+    /// a credit. OAuth credentials are checked, at no cost, by fetching a token.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "Leadspace", DefaultParameterSetName = TokenSet)]
+    [OutputType(typeof(LeadspaceConnection))]
+    public sealed class ConnectLeadspaceCommand : LeadspaceCmdlet
+    {
+        public const string TokenSet = "Token";
+        public const string CredentialSet = "Credential";
+        public const string OAuthSet = "OAuth";
+        public const string TokenVariable = "LEADSPACE_API_TOKEN";
+        public const string ProgramIdVariable = "LEADSPACE_PROGRAM_ID";
+        public const string OAuthSecretVariable = "LEADSPACE_OAUTH_SECRET";
+        public const string BaseUriVariable = "LEADSPACE_BASE_URI";
+
+        /// <summary>The perpetual API token. When neither it nor a credential is given, $env:LEADSPACE_API_TOKEN is used.</summary>
+        [Parameter(ParameterSetName = TokenSet, Position = 0)]
+        public SecureString? Token { get; set; }
+
+        /// <summary>User name = program id, password = perpetual token.</summary>
+        [Parameter(ParameterSetName = CredentialSet, Mandatory = true, Position = 0)]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>OAuth 2.0: user name = program id, password = the program's secret.</summary>
+        [Parameter(ParameterSetName = OAuthSet, Mandatory = true)]
+        [Credential]
+        public PSCredential? OAuthCredential { get; set; }
+
+        /// <summary>Leadspace program id, shown in errors and verbose output for support tickets.</summary>
+        [Parameter(ParameterSetName = TokenSet)]
+        [ValidateNotNullOrEmpty]
+        public string? ProgramId { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? BaseUri { get; set; }
+
+        /// <summary>Calls per second for the program (Leadspace's limit is 30).</summary>
+        [Parameter]
+        [ValidateRange(0.1, 100000)]
+        public double RequestsPerSecond { get; set; } = 30;
+
+        /// <summary>Most calls in flight at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 1024)]
+        public int MaxConcurrency { get; set; } = 64;
+
+        /// <summary>Timeout of one call, in seconds.</summary>
+        [Parameter]
+        [ValidateRange(1, 1800)]
+        public int TimeoutSec { get; set; } = 60;
+
+        /// <summary>Attempts per row, the first included (1 = no retry).</summary>
+        [Parameter]
+        [ValidateRange(1, 100)]
+        public int MaxAttempts { get; set; } = 6;
+
+        /// <summary>Longest time spent retrying one row, in seconds.</summary>
+        [Parameter]
+        [ValidateRange(0, 86400)]
+        public int MaxRetrySec { get; set; } = 120;
+
+        /// <summary>Retries after a timeout or lost connection, where the call may have been processed and
+        /// charged. 0 never risks a second charge.</summary>
+        [Parameter]
+        [ValidateRange(0, 10)]
+        public int MaxAmbiguousRetries { get; set; } = 1;
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void EndProcessing()
+        {
+            var baseUri = BaseUri ?? FromEnvironmentUri() ?? ConnectionSettings.DefaultBaseUri;
+            var settings = new ConnectionSettings
+            {
+                BaseUri = baseUri,
+                RequestsPerSecond = RequestsPerSecond,
+                MaxConcurrency = MaxConcurrency,
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                Retry = new RetryPolicy { MaxAttempts = MaxAttempts, MaxElapsed = TimeSpan.FromSeconds(MaxRetrySec), MaxAmbiguousRetries = MaxAmbiguousRetries },
+            };
+            try
+            {
+                settings.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidConnectionSetting", ErrorCategory.InvalidArgument, baseUri));
+            }
+
+            Func<HttpClient, ITokenProvider> tokens;
+            string method;
+            string gateKey;
+            switch (ParameterSetName)
+            {
+                case CredentialSet:
+                    settings.ProgramId = Blank(Credential!.UserName);
+                    tokens = _ => new PerpetualTokenProvider(Credential.Password);
+                    method = "PerpetualToken";
+                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, SecureText.ToPlain(Credential.Password));
+                    break;
+                case OAuthSet:
+                    settings.ProgramId = Blank(OAuthCredential!.UserName);
+                    if (settings.ProgramId == null) ThrowTerminatingError(new ErrorRecord(new ArgumentException("-OAuthCredential needs the program id as its user name."), "LeadspaceOAuthProgramIdMissing", ErrorCategory.InvalidArgument, null));
+                    tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, OAuthCredential.Password);
+                    method = "OAuth";
+                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
+                    break;
+                default:
+                    settings.ProgramId = ProgramId ?? Blank(Environment.GetEnvironmentVariable(ProgramIdVariable));
+                    var token = Token ?? FromEnvironment(TokenVariable);
+                    if (token == null)
+                    {
+                        var secret = FromEnvironment(OAuthSecretVariable);
+                        if (secret != null && settings.ProgramId != null)
+                        {
+                            tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, secret);
+                            method = "OAuth";
+                            gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
+                            break;
+                        }
+                        var record = new ErrorRecord(
+                            new ArgumentException($"No token given. Pass -Token, -Credential or -OAuthCredential, or set ${TokenVariable} (and ${ProgramIdVariable}) for unattended runs."),
+                            "LeadspaceTokenMissing", ErrorCategory.AuthenticationError, null);
+                        record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = "Connect-Leadspace -Token (Read-Host -AsSecureString 'Leadspace token') -ProgramId <program id>" };
+                        ThrowTerminatingError(record);
+                    }
+                    tokens = _ => new PerpetualTokenProvider(token!);
+                    method = "PerpetualToken";
+                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, SecureText.ToPlain(token!));
+                    break;
+            }
+
+            LeadspaceConnection connection;
+            try
+            {
+                connection = new LeadspaceConnection(settings, method, gateKey, gate => new LeadspaceClient(settings, tokens, gate));
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidCredential", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+
+            if (method == "OAuth")
+            {
+                WriteVerbose($"Obtaining an OAuth token for program '{settings.ProgramId}' from {baseUri} (costs no credit).");
+                try
+                {
+                    using var cts = new CancellationTokenSource(settings.Timeout);
+                    connection.Client.Tokens.GetTokenAsync(cts.Token).GetAwaiter().GetResult();
+                }
+                catch (Exception ex) when (ex is LeadspaceAuthenticationException || ex is OperationCanceledException || ex is HttpRequestException)
+                {
+                    connection.Dispose();
+                    var record = new ErrorRecord(new LeadspaceAuthenticationException(ex.Message, (ex as LeadspaceAuthenticationException)?.HttpStatus, ex),
+                        "LeadspaceOAuthFailed", ErrorCategory.AuthenticationError, settings.ProgramId);
+                    record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = $"Check the program id and secret of program '{settings.ProgramId}'." };
+                    ThrowTerminatingError(record);
+                }
+            }
+
+            ConnectionRegistry.Add(connection, CurrentRunspaceId);
+            WriteVerbose($"Connected to {baseUri} as program '{settings.ProgramId ?? "(not given)"}' ({method}); {settings.RequestsPerSecond} calls/s, {settings.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
+            if (PassThru) WriteObject(connection);
+        }
+
+        private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
+
+        private static SecureString? FromEnvironment(string name)
+        {
+            var value = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            var secure = new SecureString();
+            foreach (var c in value!.Trim()) secure.AppendChar(c);
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        private Uri? FromEnvironmentUri()
+        {
+            var value = Environment.GetEnvironmentVariable(BaseUriVariable);
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            if (Uri.TryCreate(value!.Trim(), UriKind.Absolute, out var uri)) return uri;
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"${BaseUriVariable} ('{value}') is not an absolute URI."), "LeadspaceInvalidBaseUri", ErrorCategory.InvalidArgument, value));
+            return null;
+        }
+    }
+}

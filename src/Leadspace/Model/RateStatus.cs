@@ -1,0 +1,44 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Leadspace.Model
+{
+    /// <summary>The rate and health of one connection, as Get-LeadspaceRateStatus shows it.</summary>
+    public sealed class RateStatus
+    {
+        public int ConnectionId { get; set; }
+        public string? ProgramId { get; set; }
+        public Uri? BaseUri { get; set; }
+        /// <summary>Calls per second set with Connect-Leadspace.</summary>
+        public double ConfiguredRate { get; set; }
+        /// <summary>The limit in force now (lower for a while after a 429).</summary>
+        public double EffectiveRate { get; set; }
+        /// <summary>Calls that could start right now without waiting for the rate gate.</summary>
+        public int PermitsAvailable { get; set; }
+        /// <summary>Calls waiting for the rate gate or a free slot (this connection).</summary>
+        public long Queued { get; set; }
+        public long InFlight { get; set; }
+        /// <summary>Answers received in the last second.</summary>
+        public double CurrentCallsPerSecond { get; set; }
+        /// <summary>HTTP attempts since connect.</summary>
+        public long Calls { get; set; }
+        public long Successes { get; set; }
+        public long RateLimited { get; set; }
+        public long Retries { get; set; }
+        /// <summary>Rows that failed after all retries.</summary>
+        public long Failures { get; set; }
+        public long CreditsExhausted { get; set; }
+        /// <summary>Answers by HTTP status; 0 means no answer (timeout or connection failure).</summary>
+        public IReadOnlyDictionary<int, long> AnswersByStatus { get; set; } = new Dictionary<int, long>();
+        public double? LatencyP50Ms { get; set; }
+        public double? LatencyP95Ms { get; set; }
+        public DateTimeOffset? Last429 { get; set; }
+        public DateTimeOffset ConnectedAt { get; set; }
+
+        /// <summary>AnswersByStatus as text, e.g. "200=980; 429=2".</summary>
+        public string AnswersByStatusText => string.Join("; ", AnswersByStatus.Select(kv => kv.Key + "=" + kv.Value));
+
+        public override string ToString() => $"{ProgramId ?? "connection " + ConnectionId}: {EffectiveRate:0.#}/{ConfiguredRate:0.#} calls/s, {InFlight} in flight, {Calls} calls";
+    }
+}

@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Leadspace.Client;
+
+namespace Leadspace.Session
+{
+    /// <summary>
+    /// A connection to one Leadspace program: the settings, the HTTP client and the rate gate shared by
+    /// every connection of the same program in this process. Never shows the token.
+    /// </summary>
+    public sealed class LeadspaceConnection : IDisposable
+    {
+        private static int _counter;
+        private readonly string _gateKey;
+
+        internal LeadspaceConnection(ConnectionSettings settings, string authMethod, string gateKey, Func<RateGate, LeadspaceClient> createClient)
+        {
+            Id = Interlocked.Increment(ref _counter);
+            _gateKey = gateKey;
+            Gate = RateGateRegistry.Acquire(gateKey, settings.RequestsPerSecond);
+            try { Client = createClient(Gate); }
+            catch { RateGateRegistry.Release(gateKey); throw; }
+            AuthMethod = authMethod;
+            ConnectedAt = DateTimeOffset.Now;
+        }
+
+        public int Id { get; }
+        public string? ProgramId => Client.Settings.ProgramId;
+        public Uri BaseUri => Client.Settings.BaseUri;
+        /// <summary><c>PerpetualToken</c> or <c>OAuth</c>.</summary>
+        public string AuthMethod { get; }
+        public double RequestsPerSecond => Client.Settings.RequestsPerSecond;
+        public int MaxConcurrency => Client.Settings.MaxConcurrency;
+        public TimeSpan Timeout => Client.Settings.Timeout;
+        public int MaxAttempts => Client.Settings.Retry.MaxAttempts;
+        public DateTimeOffset ConnectedAt { get; }
+        public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
+        public string Token => "(redacted)";
+        public bool IsDisposed { get; private set; }
+
+        internal LeadspaceClient Client { get; }
+        internal RateGate Gate { get; }
+
+        /// <summary>A key that identifies the program: its id, or a hash of its token.</summary>
+        internal static string GateKeyFor(Uri baseUri, string? programId, string? secretOrToken)
+        {
+            var who = !string.IsNullOrWhiteSpace(programId)
+                ? "program:" + programId!.Trim()
+                : "token:" + Hash(secretOrToken ?? string.Empty);
+            return baseUri.GetLeftPart(UriPartial.Authority).ToLowerInvariant() + "|" + who;
+        }
+
+        private static string Hash(string s)
+        {
+            using var sha = SHA256.Create();
+            return BitConverter.ToString(sha.ComputeHash(Encoding.UTF8.GetBytes(s))).Replace("-", string.Empty).Substring(0, 16);
+        }
+
+        public void Dispose()
+        {
+            if (IsDisposed) return;
+            IsDisposed = true;
+            Client.Dispose();
+            RateGateRegistry.Release(_gateKey);
+        }
+
+        public override string ToString()
+            => $"Leadspace connection {Id}: {BaseUri} program '{ProgramId ?? "(not given)"}' ({AuthMethod}, {RequestsPerSecond}/s)";
+    }
+
+    /// <summary>
+    /// One rate gate per program per process: every runspace (ForEach-Object -Parallel, thread jobs, several
+    /// pipelines) that connects to the same program shares it, so the process never exceeds the program's limit.
+    /// </summary>
+    internal static class RateGateRegistry
+    {
+        private static readonly object Lock = new object();
+        private static readonly Dictionary<string, (RateGate Gate, int Refs)> Gates = new Dictionary<string, (RateGate, int)>(StringComparer.Ordinal);
+
+        public static RateGate Acquire(string key, double requestsPerSecond)
+        {
+            lock (Lock)
+            {
+                if (Gates.TryGetValue(key, out var e))
+                {
+                    // The most recent connect sets the program's limit.
+                    e.Gate.SetRate(requestsPerSecond);
+                    Gates[key] = (e.Gate, e.Refs + 1);
+                    return e.Gate;
+                }
+                var gate = new RateGate(requestsPerSecond);
+                Gates[key] = (gate, 1);
+                return gate;
+            }
+        }
+
+        public static void Release(string key)
+        {
+            lock (Lock)
+            {
+                if (!Gates.TryGetValue(key, out var e)) return;
+                if (e.Refs <= 1) { Gates.Remove(key); e.Gate.Dispose(); }
+                else Gates[key] = (e.Gate, e.Refs - 1);
+            }
+        }
+
+        public static int Count { get { lock (Lock) return Gates.Count; } }
+    }
+
+    /// <summary>
+    /// The connections of this process. Each runspace has its own default (the last connection it made);
+    /// a runspace that made none (ForEach-Object -Parallel, thread jobs) uses the last one made in the process.
+    /// </summary>
+    public static class ConnectionRegistry
+    {
+        private static readonly object Lock = new object();
+        private static readonly List<LeadspaceConnection> Connections = new List<LeadspaceConnection>();
+        private static readonly Dictionary<Guid, LeadspaceConnection> Defaults = new Dictionary<Guid, LeadspaceConnection>();
+
+        public static void Add(LeadspaceConnection connection, Guid runspaceId)
+        {
+            lock (Lock)
+            {
+                Connections.Add(connection);
+                Defaults[runspaceId] = connection;
+            }
+        }
+
+        public static LeadspaceConnection? DefaultFor(Guid runspaceId)
+        {
+            lock (Lock)
+            {
+                if (Defaults.TryGetValue(runspaceId, out var c) && !c.IsDisposed) return c;
+                return Connections.LastOrDefault();
+            }
+        }
+
+        public static IReadOnlyList<LeadspaceConnection> All
+        {
+            get { lock (Lock) return Connections.ToList(); }
+        }
+
+        public static bool Remove(LeadspaceConnection connection)
+        {
+            bool removed;
+            lock (Lock)
+            {
+                removed = Connections.Remove(connection);
+                foreach (var key in Defaults.Where(kv => ReferenceEquals(kv.Value, connection)).Select(kv => kv.Key).ToList())
+                {
+                    // Fall back to this runspace's previous connection, if it still has one.
+                    Defaults.Remove(key);
+                }
+            }
+            connection.Dispose();
+            return removed;
+        }
+    }
+}

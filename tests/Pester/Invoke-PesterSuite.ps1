@@ -1,0 +1,30 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Runs every tests/Pester/*.Tests.ps1 against the built module (called by build.ps1 -Task Test in a fresh pwsh).
+#>
+param(
+    [Parameter(Mandatory)][string] $PesterPath,
+    [Parameter(Mandatory)][string] $ModulePath,
+    [Parameter(Mandatory)][string] $SummaryPath,
+    [string] $ResultPath
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -Force
+$env:LEADSPACE_TEST_MODULE = (Resolve-Path $ModulePath).Path
+
+$config = New-PesterConfiguration
+$config.Run.Path = $PSScriptRoot
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+if ($ResultPath) {
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputPath = $ResultPath
+    $config.TestResult.OutputFormat = 'NUnitXml'
+}
+$result = Invoke-Pester -Configuration $config
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
+    ConvertTo-Json | Set-Content -Path $SummaryPath -Encoding utf8
+if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
+exit 0
