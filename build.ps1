@@ -51,7 +51,7 @@ function Invoke-FreshPwsh {
     $cmd = @(Get-PwshCommand)
     $first = $cmd[0]
     $rest = @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList
-    & $first @rest
+    & $first @rest | Out-Host
     return $LASTEXITCODE
 }
 
