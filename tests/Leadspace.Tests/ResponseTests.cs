@@ -85,7 +85,8 @@ public class ResponseTests
         Assert.Equal("Müller Holding AG", r.GlobalUltimateName);
         Assert.Equal("LS2", r.DomesticUltimateLsId);
         Assert.Equal("GU: Müller Holding AG (LS1); DU: Müller Deutschland (LS2)", r.FamilyTreeCompanies);
-        Assert.Equal(0.75m, r.TotalScore);
+        Assert.Equal(0.75m, r.TotalScore!.Value.Value);
+        Assert.Equal("0.75", r.TotalScore.ToString());
         Assert.Equal("Fit", r.MaxPositiveTotalScoreProfiles);
         Assert.Equal("Hauptstr. 1, 80331 München", r.CompanyAddressNormalized);
 
@@ -111,7 +112,7 @@ public class ResponseTests
     [Fact]
     public void FlatColumnsAreScalarsSoExportCsvNeverPrintsATypeName()
     {
-        var allowed = new[] { typeof(string), typeof(long), typeof(int), typeof(int?), typeof(long?), typeof(decimal?), typeof(EnrichmentOutcome) };
+        var allowed = new[] { typeof(string), typeof(long), typeof(int), typeof(int?), typeof(long?), typeof(InvariantDecimal?), typeof(EnrichmentOutcome) };
         foreach (var p in typeof(EnrichmentResult).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             Assert.Contains(p.PropertyType, allowed);

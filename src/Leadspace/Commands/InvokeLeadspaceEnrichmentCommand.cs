@@ -91,6 +91,7 @@ namespace Leadspace.Commands
         private EnrichmentEngine? _engine;
         private LeadspaceConnection? _connection;
         private bool _whatIf;
+        private bool _debug;
         private long _row;
         private long _wouldSend, _enriched, _notMatched, _invalid, _failed, _notSent;
         private readonly Stopwatch _clock = new Stopwatch();
@@ -112,6 +113,8 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidPropertyMap", ErrorCategory.InvalidArgument, PropertyMap));
             }
             _whatIf = IsWhatIf();
+            _debug = MyInvocation.BoundParameters.ContainsKey("Debug")
+                || !Equals(GetVariableValue("DebugPreference"), ActionPreference.SilentlyContinue);
             if (!_whatIf) _connection = ResolveConnection(Connection);
         }
 
@@ -213,6 +216,7 @@ namespace Leadspace.Commands
             var request = _mapper.Map(properties);
             var rowInput = new RowInput(input, IncludeInput ? properties : null);
             var invalid = RequestValidator.Validate(request);
+            if (_debug) WriteDebug($"Row {row} request body: {request.ToJson()}");
 
             if (invalid != null)
             {

@@ -113,7 +113,8 @@ namespace Leadspace.Model
 
         // --- Total scores ---
         public string? TotalScoreProfile { get; set; }
-        public decimal? TotalScore { get; set; }
+        /// <summary>The first total score's value: a number that prints in the invariant culture.</summary>
+        public InvariantDecimal? TotalScore { get; set; }
         public string? TotalScorePredictiveSignalsSummary { get; set; }
         public string? TotalScoreTopPositiveSignals { get; set; }
         public string? TotalScoreTopNegativeSignals { get; set; }

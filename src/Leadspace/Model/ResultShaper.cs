@@ -115,7 +115,7 @@ namespace Leadspace.Model
 
             var first = d.TotalScores.FirstOrDefault();
             r.TotalScoreProfile = first?.ProfileName;
-            r.TotalScore = first?.Score?.Value;
+            r.TotalScore = first?.Score?.Value is decimal total ? new InvariantDecimal(total) : (InvariantDecimal?)null;
             r.TotalScorePredictiveSignalsSummary = first?.Score?.PredictiveSignalsSummary;
             r.TotalScoreTopPositiveSignals = first?.Score?.TopPositivePredictiveSignals;
             r.TotalScoreTopNegativeSignals = first?.Score?.TopNegativePredictiveSignals;

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+
+namespace Leadspace.Simulator;
+
+internal enum Admission
+{
+    Accepted,
+    RateLimited,
+    ConcurrencyLimited,
+}
+
+/// <summary>
+/// Rate window + concurrency cap + the "max accepted in any trailing second" statistic, all under one lock.
+/// Times are <see cref="Stopwatch"/> ticks (monotonic) for the sliding computations and Unix milliseconds for
+/// fixed (wall-clock) windows; both are passed in so the logic can be tested with synthetic clocks.
+/// </summary>
+internal sealed class AdmissionGate
+{
+    private static readonly long TicksPerSecond = Stopwatch.Frequency;
+
+    private readonly object _lock = new();
+
+    // Accept timestamps inside the current limiter window (sliding mode).
+    private readonly Queue<long> _window = new();
+
+    // Accept timestamps inside the trailing 1 s (for the statistic, independent of the limiter settings).
+    private readonly Queue<long> _statsWindow = new();
+
+    private long _fixedWindowIndex = long.MinValue;
+    private int _fixedCount;
+    private int _admitted;
+    private int _maxAcceptedInAnyWindow;
+    private long _accepted;
+
+    public int MaxAcceptedInAnyWindow
+    {
+        get { lock (_lock) { return _maxAcceptedInAnyWindow; } }
+    }
+
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public int Admitted => Volatile.Read(ref _admitted);
+
+    /// <summary>Decides on one request. On <see cref="Admission.Accepted"/> the caller must call <see cref="Release"/> when done.</summary>
+    public Admission TryAdmit(int rate, RateWindowMode mode, int windowMs, int maxConcurrency, long nowTicks, long nowUnixMs)
+    {
+        lock (_lock)
+        {
+            var windowTicks = windowMs * TicksPerSecond / 1000;
+            // Window is half-open (now - window, now]: a timestamp exactly one window old no longer counts.
+            while (_window.Count > 0 && _window.Peek() <= nowTicks - windowTicks)
+            {
+                _window.Dequeue();
+            }
+
+            if (rate > 0)
+            {
+                if (mode == RateWindowMode.Sliding)
+                {
+                    if (_window.Count >= rate)
+                    {
+                        return Admission.RateLimited;
+                    }
+                }
+                else
+                {
+                    var index = nowUnixMs / windowMs;
+                    if (index != _fixedWindowIndex)
+                    {
+                        _fixedWindowIndex = index;
+                        _fixedCount = 0;
+                    }
+                    if (_fixedCount >= rate)
+                    {
+                        return Admission.RateLimited;
+                    }
+                }
+            }
+
+            if (maxConcurrency > 0 && Volatile.Read(ref _admitted) >= maxConcurrency)
+            {
+                return Admission.ConcurrencyLimited;
+            }
+
+            Interlocked.Increment(ref _admitted);
+            Interlocked.Increment(ref _accepted);
+
+            // Both counters are kept in every mode so switching modes at runtime stays consistent.
+            _window.Enqueue(nowTicks);
+            var index2 = nowUnixMs / windowMs;
+            if (index2 != _fixedWindowIndex)
+            {
+                _fixedWindowIndex = index2;
+                _fixedCount = 0;
+            }
+            _fixedCount++;
+
+            while (_statsWindow.Count > 0 && _statsWindow.Peek() <= nowTicks - TicksPerSecond)
+            {
+                _statsWindow.Dequeue();
+            }
+            _statsWindow.Enqueue(nowTicks);
+            if (_statsWindow.Count > _maxAcceptedInAnyWindow)
+            {
+                _maxAcceptedInAnyWindow = _statsWindow.Count;
+            }
+            return Admission.Accepted;
+        }
+    }
+
+    public void Release() => Interlocked.Decrement(ref _admitted);
+
+    /// <summary>Clears the rate window and the statistic (in-flight requests stay counted).</summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _window.Clear();
+            _statsWindow.Clear();
+            _fixedWindowIndex = long.MinValue;
+            _fixedCount = 0;
+            _maxAcceptedInAnyWindow = 0;
+            Interlocked.Exchange(ref _accepted, 0);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+namespace Leadspace.Simulator;
+
+/// <summary>How the rate limit counts accepted calls.</summary>
+public enum RateWindowMode
+{
+    /// <summary>Strict: at most <see cref="SimulatorOptions.Rate"/> accepted calls in ANY trailing window
+    /// (half-open interval (t - window, t]), computed from accept timestamps.</summary>
+    Sliding,
+
+    /// <summary>At most <see cref="SimulatorOptions.Rate"/> accepted calls per wall-clock window
+    /// (per calendar second with the default 1000 ms window).</summary>
+    Fixed,
+}
+
+/// <summary>Body shape of the simulator's 400 / 401 / 427 answers.</summary>
+public enum ErrorBodyFormat
+{
+    /// <summary>text/plain with the spec's message (default).</summary>
+    Text,
+
+    /// <summary>application/json: <c>{"status":"failure","message":"..."}</c>.</summary>
+    Json,
+
+    /// <summary>No body at all (the spec says bodies of errors may be absent).</summary>
+    Empty,
+}
+
+/// <summary>
+/// Every knob of the simulator. Properties are live: a running <see cref="SimulatorHost"/> reads them on each
+/// request, so tests may change them between calls. The command-line flag of each property is its name in
+/// kebab-case (e.g. <see cref="ErrorRate"/> ↔ <c>--error-rate</c>); <c>POST /__config</c> accepts the flag name
+/// without dashes, case-insensitively (e.g. <c>errorRate</c>).
+/// </summary>
+public sealed class SimulatorOptions
+{
+    private long _credits = -1;
+    private long _creditsVersion;
+
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free port. Default 0.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Perpetual bearer tokens that always work and map to <see cref="ProgramId"/>. Default <c>sim-token</c>.</summary>
+    public List<string> Tokens { get; set; } = ["sim-token"];
+
+    /// <summary>The program id (OAuth <c>user</c>). Default <c>sim-program</c>.</summary>
+    public string ProgramId { get; set; } = "sim-program";
+
+    /// <summary>The OAuth secret (<c>pass</c>). Default <c>sim-secret</c>.</summary>
+    public string OAuthSecret { get; set; } = "sim-secret";
+
+    /// <summary>Lifetime of OAuth access tokens, in seconds (fractions allowed). Default 86400.</summary>
+    public double OAuthTokenLifetime { get; set; } = 86400;
+
+    /// <summary>Accepted calls allowed per rate window; 0 = unlimited. Default 30.</summary>
+    public int Rate { get; set; } = 30;
+
+    /// <summary>Window semantics of the rate limit. Default <see cref="RateWindowMode.Sliding"/>.</summary>
+    public RateWindowMode RateWindow { get; set; } = RateWindowMode.Sliding;
+
+    /// <summary>Length of the rate window in milliseconds. Default 1000 (the API's "per second").</summary>
+    public int RateWindowMs { get; set; } = 1000;
+
+    /// <summary>When set, every 429 carries <c>Retry-After: N</c> (seconds). Default null: no header.</summary>
+    public int? RetryAfter { get; set; }
+
+    /// <summary>Maximum admitted requests in flight; over it → 429. 0 = unlimited. Default 0.</summary>
+    public int MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// Credit budget; each 200 costs one; once spent → 427. -1 = unlimited. Default -1.
+    /// Setting it (here or via <c>/__config</c>) restarts the budget: that many further 200s are allowed.
+    /// </summary>
+    public long Credits
+    {
+        get => Interlocked.Read(ref _credits);
+        set
+        {
+            Interlocked.Exchange(ref _credits, value);
+            Interlocked.Increment(ref _creditsVersion);
+        }
+    }
+
+    internal long CreditsVersion => Interlocked.Read(ref _creditsVersion);
+
+    /// <summary>Base latency of 200/5xx/dropped answers in ms. Default 0.</summary>
+    public int LatencyMs { get; set; }
+
+    /// <summary>Uniform ± jitter around <see cref="LatencyMs"/> in ms (result never negative). Default 0.</summary>
+    public int JitterMs { get; set; }
+
+    /// <summary>Share (0..1) of valid requests answered 500/502/503/504 with a JSON error body. Default 0.</summary>
+    public double ErrorRate { get; set; }
+
+    /// <summary>Share (0..1) of valid requests whose connection is aborted with no response. Default 0.</summary>
+    public double DropRate { get; set; }
+
+    /// <summary>Whether a dropped request is charged a credit (the server "did the work" but the answer was lost). Default false.</summary>
+    public bool DropCharges { get; set; }
+
+    /// <summary>Share (0..1) of valid requests delayed by an extra <see cref="SlowMs"/>. Default 0.</summary>
+    public double SlowRate { get; set; }
+
+    /// <summary>Extra delay of slow responses in ms. Default 5000.</summary>
+    public int SlowMs { get; set; } = 5000;
+
+    /// <summary>Share (0..1) of 200s whose body is truncated (invalid JSON). Default 0.</summary>
+    public double MalformedRate { get; set; }
+
+    /// <summary>Share (0..1) of inputs (chosen by hashing the input) answered 200 <c>Not Enriched</c>. Default 0.15.</summary>
+    public double NoMatchRate { get; set; } = 0.15;
+
+    /// <summary>Seed of the random source for fault shares, latency jitter and 5xx codes. Default 12345.</summary>
+    public int Seed { get; set; } = 12345;
+
+    /// <summary>Program ids treated as invalid: requests whose token maps to one get 427. Default empty.</summary>
+    public List<string> InvalidProgramIds { get; set; } = [];
+
+    /// <summary>Body format of 400/401/427 answers. Default <see cref="Leadspace.Simulator.ErrorBodyFormat.Text"/>.</summary>
+    public ErrorBodyFormat ErrorBodyFormat { get; set; } = ErrorBodyFormat.Text;
+
+    /// <summary>Command line only: exit when stdin reaches end of file. Default false.</summary>
+    public bool ExitOnStdinEof { get; set; }
+
+    /// <summary>Returns a copy of these options.</summary>
+    public SimulatorOptions Clone()
+    {
+        var c = (SimulatorOptions)MemberwiseClone();
+        c.Tokens = [.. Tokens];
+        c.InvalidProgramIds = [.. InvalidProgramIds];
+        return c;
+    }
+}
