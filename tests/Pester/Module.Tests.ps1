@@ -1,0 +1,52 @@
+Describe 'The built module' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+        $script:ModuleDir = Split-Path $ModulePath
+    }
+
+    It 'imports in a fresh pwsh with no warning or error' {
+        $r = Invoke-FreshPwsh "Import-Module '$ModulePath' -WarningVariable w -ErrorVariable e -Verbose 4>`$null; 'warnings=' + `$w.Count; 'errors=' + `$e.Count; (Get-Command -Module Leadspace).Name -join ','"
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'warnings=0'
+        $r.Text | Should -Match 'errors=0'
+        $r.Text | Should -Match 'Invoke-LeadspaceEnrichment'
+    }
+
+    It 'exports exactly the documented cmdlets' {
+        $expected = 'Connect-Leadspace', 'Disconnect-Leadspace', 'Get-LeadspaceConnection', 'Get-LeadspaceRateStatus', 'Invoke-LeadspaceEnrichment'
+        (Get-Command -Module Leadspace).Name | Sort-Object | Should -Be ($expected | Sort-Object)
+        (Get-Module Leadspace).ExportedFunctions.Count | Should -Be 0
+        (Get-Module Leadspace).ExportedAliases.Count | Should -Be 0
+    }
+
+    It 'passes Test-ModuleManifest' {
+        $m = Test-ModuleManifest -Path $ModulePath -ErrorAction Stop
+        $m.Name | Should -Be 'Leadspace'
+        $m.ExportedCmdlets.Keys | Should -Contain 'Invoke-LeadspaceEnrichment'
+        $m.CompatiblePSEditions | Should -Contain 'Desktop'
+    }
+
+    It 'does not ship PowerShell''s own assemblies' {
+        Get-ChildItem $ModuleDir -Recurse -Filter 'System.Management.Automation.dll' | Should -BeNullOrEmpty
+        Get-ChildItem $ModuleDir -Recurse -Filter 'Microsoft.PowerShell.*.dll' | Should -BeNullOrEmpty
+    }
+
+    It 'ships the rate limiter it depends on, at the 8.0 version that binds on PowerShell 7.4' {
+        $dll = Join-Path $ModuleDir 'System.Threading.RateLimiting.dll'
+        $dll | Should -Exist
+        [Reflection.AssemblyName]::GetAssemblyName($dll).Version.Major | Should -Be 8
+    }
+
+    It 'names cmdlets with approved verbs' {
+        $approved = (Get-Verb).Verb
+        foreach ($c in Get-Command -Module Leadspace) { $approved | Should -Contain $c.Verb }
+    }
+
+    It 'marks money-spending calls with ShouldProcess, at an impact that does not prompt by default' {
+        $cmd = Get-Command Invoke-LeadspaceEnrichment
+        $cmd.Parameters.Keys | Should -Contain 'WhatIf'
+        $cmd.Parameters.Keys | Should -Contain 'Confirm'
+        $attr = $cmd.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $attr.ConfirmImpact | Should -Be 'Medium'
+    }
+}
