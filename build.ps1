@@ -71,8 +71,8 @@ function Invoke-BuildTask {
     Copy-Item (Join-Path $bin 'Leadspace.dll'), (Join-Path $bin 'Leadspace.pdb') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'Leadspace.psd1') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml') -Destination $ModuleOut
-    $help = Join-Path $Root 'src/Leadspace/en-US'
-    if (Test-Path $help) { Copy-Item $help -Destination $ModuleOut -Recurse }
+    # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
+    & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')
 
     # The netstandard2.0 dependencies sit beside the module: PowerShell 7 uses its own newer copies where it
     # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting); Windows
