@@ -93,13 +93,14 @@ Connect-Leadspace
         $secret = 'tok-' + [guid]::NewGuid()
         Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ tokens = @($sim.Token, $secret) }
         try {
+            $DebugPreference = 'Continue'
             $all = & {
-                $c = Connect-Leadspace -Token (ConvertTo-Secure $secret) -BaseUri $sim.BaseUri -PassThru -Verbose -Debug
+                $c = Connect-Leadspace -Token (ConvertTo-Secure $secret) -BaseUri $sim.BaseUri -PassThru -Verbose
                 $c | Format-List * | Out-String
                 $c | Format-Table | Out-String
                 $c.ToString()
                 Get-LeadspaceConnection | Out-String
-                Invoke-LeadspaceEnrichment -CompanyName 'Acme' -Verbose -Debug | Out-String
+                Invoke-LeadspaceEnrichment -CompanyName 'Acme' -Verbose | Out-String
             } *>&1 | Out-String
             $all | Should -Not -Match ([regex]::Escape($secret))
             $all | Should -Match 'redacted'

@@ -1,0 +1,339 @@
+Describe 'Invoke-LeadspaceEnrichment' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+        $script:sim = Start-LeadspaceSimulator -ArgumentList @('--rate', '1000', '--no-match-rate', '0.2')
+        $script:token = ConvertTo-Secure $sim.Token
+        $script:samples = Join-Path $PSScriptRoot '../../samples/leads.csv'
+        $script:work = Join-Path ([IO.Path]::GetTempPath()) ("leadspace-pester-" + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $script:resultColumns = [Leadspace.Model.EnrichmentResult].GetProperties().Name
+    }
+    AfterAll {
+        Disconnect-Leadspace -All
+        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    BeforeEach {
+        Disconnect-Leadspace -All
+        Reset-LeadspaceSimulator -Simulator $sim
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0; credits = -1; latencyMs = 0; jitterMs = 0; rate = 1000 }
+        Connect-Leadspace -Token $token -ProgramId 'sim-program' -BaseUri $sim.BaseUri -RequestsPerSecond 500 -MaxAttempts 3 -MaxRetrySec 5
+    }
+
+    Context 'input' {
+        It 'emits exactly one typed result per CSV row, in input order' {
+            $rows = Import-Csv $samples
+            $results = $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $results.Count | Should -Be $rows.Count
+            $results[0] | Should -BeOfType ([Leadspace.Model.EnrichmentResult])
+            $results.RowNumber | Should -Be (1..$rows.Count)
+            $results.ExternalId | Should -Be $rows.'Lead ID'
+        }
+
+        It 'sends no call and spends no credit for invalid rows, and names the missing fields' {
+            $rows = @(
+                [pscustomobject]@{ 'First Name' = 'Ada'; 'Email' = 'ada@example.com' }
+                [pscustomobject]@{ 'First Name' = '   '; 'Last Name' = "`t"; 'Company' = '  ' }
+                [pscustomobject]@{ 'Company' = 'Acme' }
+            )
+            $results = $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $results[0].Status | Should -Be 'Invalid'
+            $results[1].Status | Should -Be 'Invalid'
+            $results[2].Status | Should -BeIn 'Enriched', 'NotMatched'
+            $results[0].Message | Should -Match 'person.last_name'
+            $results[0].HttpStatus | Should -BeNullOrEmpty
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 1
+        }
+
+        It 'maps hashtables, PSCustomObjects and .NET objects by property name' {
+            $dotnet = [System.Net.Mail.MailAddress]::new('ada@example.com', 'Ada')   # has no usable fields: invalid, not an exception
+            $results = @(
+                @{ FirstName = 'Ada'; LastName = 'Lovelace'; Company = 'Analytical Engines' }
+                [pscustomobject]@{ first_name = 'Grace'; last_name = 'Hopper'; 'Account Name' = 'Navy' }
+                $dotnet
+            ) | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $results.Count | Should -Be 3
+            $results[0].Status | Should -BeIn 'Enriched', 'NotMatched'
+            $results[1].Status | Should -BeIn 'Enriched', 'NotMatched'
+            $results[2].Status | Should -Be 'Invalid'
+        }
+
+        It 'maps every CRM header spelling of the alias table (checked with -Debug request bodies)' {
+            $row = [pscustomobject]@{
+                'Work Email' = 'w@x.com'; 'Job Title' = 'CFO'; 'LinkedIn URL' = 'https://li/p'; 'Organization' = 'Org Inc'
+                'Company Website' = 'org.com'; 'Street Address' = '1 Main'; 'Billing City' = 'Paris'; 'State/Province' = 'IDF'
+                'Zip Code' = '75001'; 'Country' = 'France'; 'External ID' = 'X-1'; 'FirstName' = 'Jean'; 'Surname' = 'Dupont'
+                'pid' = 'P-9'; 'lsid' = 'LS-1'; 'ugLsid' = 'UG-1'; 'Company LinkedIn URL' = 'https://li/c'
+            }
+            $DebugPreference = 'Continue'   # -Debug on a compiled cmdlet asks (Inquire) at every row
+            $debug = $row | Invoke-LeadspaceEnrichment 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
+            $json = ($debug.Message -replace '^Row 1 request body: ', '') | ConvertFrom-Json
+            $json.person.email | Should -Be 'w@x.com'
+            $json.person.title | Should -Be 'CFO'
+            $json.person.linkedinUrl | Should -Be 'https://li/p'
+            $json.person.first_name | Should -Be 'Jean'
+            $json.person.last_name | Should -Be 'Dupont'
+            $json.person.pid | Should -Be 'P-9'
+            $json.company.name | Should -Be 'Org Inc'
+            $json.company.website | Should -Be 'org.com'
+            $json.company.lsid | Should -Be 'LS-1'
+            $json.company.ugLsid | Should -Be 'UG-1'
+            $json.company.companyLinkedinUrl | Should -Be 'https://li/c'
+            $json.company.address.street | Should -Be '1 Main'
+            $json.company.address.city | Should -Be 'Paris'
+            $json.company.address.state | Should -Be 'IDF'
+            $json.company.address.postalcode | Should -Be '75001'
+            $json.company.address.country | Should -Be 'France'
+            $json.external_id | Should -Be 'X-1'
+        }
+
+        It '-PropertyMap and -CustomField reach any field, including custom_fields' {
+            $row = [pscustomobject]@{ 'Acct' = 'Mapped Co'; 'Segment' = 'SMB'; 'Owner' = 'jdoe'; 'Ref' = 'R-7' }
+            $DebugPreference = 'Continue'
+            $debug = $row | Invoke-LeadspaceEnrichment -PropertyMap @{ Acct = 'company.name'; Ref = 'external_id'; Segment = 'custom_fields.segment' } -CustomField Owner 5>&1 |
+                Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
+            $json = ($debug.Message -replace '^Row 1 request body: ', '') | ConvertFrom-Json
+            $json.company.name | Should -Be 'Mapped Co'
+            $json.external_id | Should -Be 'R-7'
+            ($json.custom_fields | Where-Object name -eq 'segment').value | Should -Be 'SMB'
+            ($json.custom_fields | Where-Object name -eq 'Owner').value | Should -Be 'jdoe'
+        }
+
+        It 'rejects a -PropertyMap target that is not a request field' {
+            { [pscustomobject]@{ a = 1 } | Invoke-LeadspaceEnrichment -PropertyMap @{ a = 'company.nmae' } -ErrorAction Stop } |
+                Should -Throw -ErrorId 'LeadspaceInvalidPropertyMap,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+        }
+
+        It 'takes one record from explicit parameters' {
+            $r = Invoke-LeadspaceEnrichment -FirstName 'Zoë' -LastName 'Müller' -Email 'zoe@example.de' -CompanyName 'Müller & Söhne GmbH' -Website 'muller.de' -ExternalId 'one' -CustomFields @{ Segment = 'SMB' }
+            $r.ExternalId | Should -Be 'one'
+            $r.HttpStatus | Should -Be 200
+        }
+
+        It '-WhatIf reports the credits the input would spend and sends nothing' {
+            $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'
+`$out = Import-Csv '$samples' | Invoke-LeadspaceEnrichment -WhatIf
+'objects=' + @(`$out).Count
+"@
+            $r.Text | Should -Match 'spending up to 228 credit\(s\) in 228 call\(s\)'
+            $r.Text | Should -Match '240 input row\(s\): 228 to send, 12 invalid'
+            $r.Text | Should -Match 'objects=0'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+        }
+
+        It 'does not prompt on a plain run (ConfirmImpact Medium) and -Confirm:$false is accepted' {
+            $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'
+'status=' + (Invoke-LeadspaceEnrichment -CompanyName Acme).HttpStatus
+'status=' + (Invoke-LeadspaceEnrichment -CompanyName Acme -Confirm:`$false).HttpStatus
+"@
+            $r.ExitCode | Should -Be 0
+            @($r.Output | Where-Object { $_ -eq 'status=200' }).Count | Should -Be 2
+        }
+    }
+
+    Context 'output' {
+        It 'round-trips a mixed enriched/invalid/failed input through Export-Csv and Import-Csv, column by column' {
+            Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 500 -MaxAttempts 1
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0.3 }
+            $rows = Import-Csv $samples | Select-Object -First 80
+            $results = $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $results.Status.ForEach({ "$_" }) | Sort-Object -Unique | Should -Be 'Enriched', 'Failed', 'Invalid', 'NotMatched'
+            $csv = Join-Path $work 'mixed.csv'
+            $results | Export-Csv $csv -NoTypeInformation -Encoding utf8
+            $back = Import-Csv $csv
+            $back.Count | Should -Be $results.Count
+            ($back[0].psobject.Properties.Name) | Should -Be $resultColumns
+            for ($i = 0; $i -lt $results.Count; $i++) {
+                foreach ($col in $resultColumns) {
+                    $expected = $results[$i].$col
+                    $expectedText = if ($null -eq $expected) { '' } else { $expected.ToString() }
+                    $back[$i].$col | Should -BeExactly $expectedText -Because "row $i column $col"
+                    $back[$i].$col | Should -Not -Match '^System\.|Leadspace\.Model|\[\]$'
+                }
+            }
+            ($back | Where-Object Status -eq 'Failed')[0].HttpStatus | Should -Match '^50[0-4]$'
+        }
+
+        It 'writes numbers in the invariant culture whatever the current culture' {
+            $r = Invoke-FreshPwsh @"
+[cultureinfo]::CurrentCulture = 'de-DE'
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'
+`$rows = 1..40 | ForEach-Object { [pscustomobject]@{ Company = "Culture Co `$_"; 'First Name' = 'A'; 'Last Name' = "B`$_"; Email = "a`$_@c.com" } }
+`$csv = `$rows | Invoke-LeadspaceEnrichment | ConvertTo-Csv
+`$scores = (`$csv | ConvertFrom-Csv).TotalScore | Where-Object { `$_ }
+'scores=' + @(`$scores).Count
+'commas=' + @(`$scores | Where-Object { `$_ -match ',' }).Count
+"@
+            $r.Text | Should -Match 'scores=[1-9]'
+            $r.Text | Should -Match 'commas=0'
+        }
+
+        It '-IncludeInput puts the input columns first and prefixes clashing names' {
+            $row = [pscustomobject]@{ 'Lead ID' = 'L1'; 'Status' = 'Open'; 'Company' = 'Acme'; 'Owner' = 'jdoe' }
+            $r = $row | Invoke-LeadspaceEnrichment -IncludeInput
+            $names = $r.psobject.Properties.Name
+            $names[0..3] | Should -Be 'Lead ID', 'Input_Status', 'Company', 'Owner'
+            $r.Input_Status | Should -Be 'Open'
+            $r.Status | Should -BeIn 'Enriched', 'NotMatched'
+            $r.PSObject.TypeNames[0] | Should -Be 'Leadspace.Model.EnrichmentResult'
+        }
+
+        It '-AsResponse gives the full nested answer as typed objects' {
+            $r = Invoke-LeadspaceEnrichment -FirstName 'Ada' -LastName 'Lovelace' -CompanyName 'Analytical Engines Ltd' -Email 'ada@ae.co.uk' -AsResponse
+            $r | Should -BeOfType ([Leadspace.Model.EnrichmentResponse])
+            $r.Outcome | Should -BeIn 'Enriched', 'NotMatched'
+            $raw = $r.Json | ConvertFrom-Json
+            $r.Data.EnrichmentStatus | Should -Be $raw.data.enrichment_status
+            if ($r.Outcome -eq 'Enriched' -and $raw.data.company) {
+                $r.Data.Company.Name | Should -Be $raw.data.company.name
+                $r.Data.Company.Size.Range | Should -Be $raw.data.company.size.range
+            }
+        }
+
+        It 'has a default table view' {
+            $text = Invoke-LeadspaceEnrichment -CompanyName 'Acme' | Out-String
+            $text | Should -Match 'Row\s+Status\s+ExternalId\s+Person'
+        }
+
+        It 'writes failures as non-terminating errors with stable ids, categories and the row as TargetObject' {
+            $rows = @([pscustomobject]@{ Email = 'only@example.com'; Id = 'bad-1' }, [pscustomobject]@{ Company = 'Good'; Id = 'good-1' })
+            $results = $rows | Invoke-LeadspaceEnrichment -ErrorVariable err -ErrorAction SilentlyContinue
+            $results.Count | Should -Be 2
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'LeadspaceInvalidInput,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+            $err[0].TargetObject | Should -Be $rows[0]
+            $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        }
+
+        It '$err.TargetObject | Invoke-LeadspaceEnrichment retries exactly the failed rows' {
+            Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 500 -MaxAttempts 1
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0.5 }
+            $rows = 1..40 | ForEach-Object { New-Lead $_ }
+            $first = $rows | Invoke-LeadspaceEnrichment -ErrorVariable err -ErrorAction SilentlyContinue
+            $failed = @($first | Where-Object Status -eq 'Failed')
+            $failed.Count | Should -BeGreaterThan 0
+            $err.Count | Should -Be $failed.Count
+            $err[0].FullyQualifiedErrorId | Should -Match '^LeadspaceServerError'
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0 }
+            Reset-LeadspaceSimulator -Simulator $sim
+            $retry = $err.TargetObject | Invoke-LeadspaceEnrichment
+            $retry.ExternalId | Should -Be $failed.ExternalId
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be $failed.Count
+        }
+
+        It 'stops with a terminating error on 427 after emitting every row already done' {
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ credits = 25; latencyMs = 20 }
+            $out = [System.Collections.Generic.List[object]]::new()
+            $caught = $null
+            try {
+                1..200 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable err | ForEach-Object { $out.Add($_) }
+            }
+            catch { $caught = $_ }
+            $caught | Should -Not -BeNullOrEmpty
+            $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceCreditsExhausted,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+            $caught.CategoryInfo.Category | Should -Be 'QuotaExceeded'
+            $caught.Exception.Message | Should -Match 'insufficient credits'
+            $caught.Exception.Message | Should -Match '\d+ done .* \d+ failed, \d+ not sent'
+            $done = @($out | Where-Object { $_.Status -in 'Enriched', 'NotMatched' })
+            $done.Count | Should -Be 25
+            $out.RowNumber | Should -Be (1..$out.Count)
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            $stats.creditsCharged | Should -Be 25
+            $stats.calls | Should -BeLessThan 200
+        }
+
+        It 'stops with a terminating error on 401' {
+            Connect-Leadspace -Token (ConvertTo-Secure 'not-a-valid-token') -BaseUri $sim.BaseUri
+            $caught = $null
+            $out = @()
+            try { $out = 1..50 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue }
+            catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceUnauthorized,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+            $caught.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged | Should -Be 0
+        }
+    }
+
+    Context 'engine' {
+        It 'keeps input order under random latencies' {
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 40; jitterMs = 35 }
+            $rows = 1..150 | ForEach-Object { New-Lead $_ }
+            $results = $rows | Invoke-LeadspaceEnrichment
+            $results.ExternalId | Should -Be $rows.'Lead ID'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).peakConcurrency | Should -BeGreaterThan 1
+        }
+
+        It 'never lets more than the configured rate through any one-second window, and retries 429s without losing rows' {
+            Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 20
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 20; latencyMs = 30 }
+            $results = 1..70 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment
+            $results.Count | Should -Be 70
+            @($results | Where-Object { $_.Status -notin 'Enriched', 'NotMatched' }).Count | Should -Be 0
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            $stats.maxAcceptedInAnyWindow | Should -BeLessOrEqual 20
+            $stats.duplicateCharges | Should -Be 0
+        }
+
+        It 'shares one limiter per program across runspaces (ForEach-Object -Parallel)' {
+            Connect-Leadspace -Token $token -ProgramId 'shared' -BaseUri $sim.BaseUri -RequestsPerSecond 15
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 15; latencyMs = 20 }
+            $base = $sim.BaseUri; $tok = $sim.Token; $module = $ModulePath
+            $counts = 1..3 | ForEach-Object -ThrottleLimit 3 -Parallel {
+                Import-Module $using:module
+                Connect-Leadspace -Token (ConvertTo-SecureString $using:tok -AsPlainText -Force) -ProgramId 'shared' -BaseUri $using:base -RequestsPerSecond 15
+                $n = $_
+                @(1..20 | ForEach-Object { [pscustomobject]@{ Company = "P$n-$_"; Id = "p$n-$_" } } | Invoke-LeadspaceEnrichment).Count
+            }
+            ($counts | Measure-Object -Sum).Sum | Should -Be 60
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            $stats.maxAcceptedInAnyWindow | Should -BeLessOrEqual 15
+            $stats.statusCounts.'429' | Should -BeNullOrEmpty
+        }
+
+        It 'Get-LeadspaceRateStatus reports during a run from another runspace, and after it' {
+            Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 30
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 200; rate = 30 }
+            $job = Start-ThreadJob -ScriptBlock {
+                Import-Module $using:ModulePath
+                Start-Sleep -Milliseconds 1500
+                Get-LeadspaceRateStatus
+            }
+            $results = 1..90 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment
+            $during = Receive-Job $job -Wait -AutoRemoveJob
+            $during.Calls | Should -BeGreaterThan 0
+            $during.Calls | Should -BeLessThan 90
+            $during.ConfiguredRate | Should -Be 30
+            $after = Get-LeadspaceRateStatus
+            $after.Calls | Should -Be 90
+            $after.Successes | Should -Be 90
+            $after.LatencyP50Ms | Should -BeGreaterThan 150
+            $after.AnswersByStatus[200] | Should -Be 90
+            $results.Count | Should -Be 90
+        }
+
+        It 'stops within a second on Ctrl+C (StopProcessing) and leaves the connection usable' {
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 10000 }
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'; 1..100 | ForEach-Object { [pscustomobject]@{ Company = `"C`$_`" } } | Invoke-LeadspaceEnrichment")
+                $handle = $ps.BeginInvoke()
+                Start-Sleep -Seconds 2
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $ps.Stop()
+                $watch.Stop()
+                $watch.Elapsed.TotalSeconds | Should -BeLessThan 1.5
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            }
+            finally { $ps.Dispose() }
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 0 }
+            (Invoke-LeadspaceEnrichment -CompanyName 'After stop').HttpStatus | Should -Be 200
+        }
+    }
+}
