@@ -318,6 +318,29 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $results.Count | Should -Be 90
         }
 
+        It 'reports progress with a percentage when the total is known, and none under SilentlyContinue' {
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 50; rate = 1000 }
+            $script = "Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RequestsPerSecond 100; " +
+                "`$rows = 1..150 | ForEach-Object { [pscustomobject]@{ Company = `"C`$_`" } }; "
+            $ps = [powershell]::Create()
+            try {
+                $out = $ps.AddScript($script + 'Invoke-LeadspaceEnrichment -InputObject $rows').Invoke()
+                $out.Count | Should -Be 150
+                $progress = @($ps.Streams.Progress | Where-Object Activity -eq 'Leadspace enrichment')
+                $progress.Count | Should -BeGreaterThan 1
+                @($progress | Where-Object PercentComplete -gt 0).Count | Should -BeGreaterThan 0
+                $progress[-1].RecordType | Should -Be 'Completed'
+            }
+            finally { $ps.Dispose() }
+            $ps = [powershell]::Create()
+            try {
+                $out = $ps.AddScript($script + '$ProgressPreference = "SilentlyContinue"; $rows | Invoke-LeadspaceEnrichment -TotalCount 150').Invoke()
+                $out.Count | Should -Be 150
+                @($ps.Streams.Progress).Count | Should -Be 0
+            }
+            finally { $ps.Dispose() }
+        }
+
         It 'stops within a second on Ctrl+C (StopProcessing) and leaves the connection usable' {
             Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 10000 }
             $ps = [powershell]::Create()

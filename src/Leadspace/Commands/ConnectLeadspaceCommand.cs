@@ -74,6 +74,16 @@ namespace Leadspace.Commands
         [ValidateRange(0, 86400)]
         public int MaxRetrySec { get; set; } = 120;
 
+        /// <summary>First retry delay in milliseconds; later ones double (full jitter), up to -RetryMaxDelaySec.</summary>
+        [Parameter]
+        [ValidateRange(0, 60000)]
+        public int RetryBaseDelayMs { get; set; } = 500;
+
+        /// <summary>Longest single retry delay in seconds (a Retry-After from the server may be longer).</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int RetryMaxDelaySec { get; set; } = 30;
+
         /// <summary>Retries after a timeout or lost connection, where the call may have been processed and
         /// charged. 0 never risks a second charge.</summary>
         [Parameter]
@@ -92,7 +102,14 @@ namespace Leadspace.Commands
                 RequestsPerSecond = RequestsPerSecond,
                 MaxConcurrency = MaxConcurrency,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                Retry = new RetryPolicy { MaxAttempts = MaxAttempts, MaxElapsed = TimeSpan.FromSeconds(MaxRetrySec), MaxAmbiguousRetries = MaxAmbiguousRetries },
+                Retry = new RetryPolicy
+                {
+                    MaxAttempts = MaxAttempts,
+                    MaxElapsed = TimeSpan.FromSeconds(MaxRetrySec),
+                    BaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMs),
+                    MaxDelay = TimeSpan.FromSeconds(Math.Max(RetryMaxDelaySec, RetryBaseDelayMs / 1000.0)),
+                    MaxAmbiguousRetries = MaxAmbiguousRetries,
+                },
             };
             try
             {

@@ -37,6 +37,8 @@ namespace Leadspace.Session
         public int MaxConcurrency => Client.Settings.MaxConcurrency;
         public TimeSpan Timeout => Client.Settings.Timeout;
         public int MaxAttempts => Client.Settings.Retry.MaxAttempts;
+        public TimeSpan MaxRetryTime => Client.Settings.Retry.MaxElapsed;
+        public int MaxAmbiguousRetries => Client.Settings.Retry.MaxAmbiguousRetries;
         public DateTimeOffset ConnectedAt { get; }
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
