@@ -12,7 +12,7 @@ Describe 'README' {
     It 'holds the alias table exactly as the module defines it' {
         $m = [regex]::Match($readme, '(?s)<!-- alias-table:start -->\r?\n(.*?)\r?\n<!-- alias-table:end -->')
         $m.Success | Should -BeTrue
-        ($m.Groups[1].Value -split '\r?\n') | Should -Be ([Leadspace.Mapping.RequestField]::AliasTableLines())
+        ($m.Groups[1].Value -split '\r?\n') | Should -Be @([Leadspace.Mapping.RequestField]::AliasTableLines())
     }
 
     It 'is the command CI runs' {
