@@ -71,8 +71,6 @@ function Invoke-BuildTask {
     Copy-Item (Join-Path $bin 'Leadspace.dll'), (Join-Path $bin 'Leadspace.pdb') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'Leadspace.psd1') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml') -Destination $ModuleOut
-    # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
-    & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')
 
     # The netstandard2.0 dependencies sit beside the module: PowerShell 7 uses its own newer copies where it
     # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting); Windows
@@ -80,6 +78,9 @@ function Invoke-BuildTask {
     Get-ChildItem $bin -Filter *.dll |
         Where-Object { $_.Name -ne 'Leadspace.dll' -and $_.Name -ne 'System.Management.Automation.dll' -and $_.Name -notlike 'Microsoft.PowerShell.*' } |
         Copy-Item -Destination $ModuleOut
+
+    # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
+    & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')
     Write-Host "Module laid out in $ModuleOut" -ForegroundColor Green
 }
 
