@@ -23,10 +23,24 @@ namespace Leadspace
 
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
+            // Only for the module and its own dependencies: never hand our copies to another module.
+            var requester = args.RequestingAssembly;
+            if (requester != null && !IsOurs(requester)) return null;
             var name = new AssemblyName(args.Name).Name;
             if (string.IsNullOrEmpty(name) || name == "Leadspace") return null;
             var path = Path.Combine(DependencyDirectory, name + ".dll");
             return File.Exists(path) ? Assembly.LoadFrom(path) : null;
+        }
+
+        private static bool IsOurs(Assembly assembly)
+        {
+            try
+            {
+                var location = assembly.Location;
+                return !string.IsNullOrEmpty(location)
+                    && string.Equals(Path.GetDirectoryName(location), DependencyDirectory, StringComparison.OrdinalIgnoreCase);
+            }
+            catch (NotSupportedException) { return false; } // dynamic assemblies have no location
         }
     }
 }

@@ -15,7 +15,7 @@ public class RetryPolicyTests
     [InlineData(500, FailureKind.ServerError, true)]
     [InlineData(502, FailureKind.ServerError, true)]
     [InlineData(503, FailureKind.ServerError, true)]
-    [InlineData(504, FailureKind.ServerError, true)]
+    [InlineData(504, FailureKind.Timeout, true)]
     [InlineData(404, FailureKind.ClientError, false)]
     public void ClassifiesStatusCodes(int status, FailureKind kind, bool retryable)
     {

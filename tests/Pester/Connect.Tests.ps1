@@ -125,6 +125,19 @@ Connect-Leadspace
         { Get-LeadspaceConnection -ErrorAction Stop } | Should -Throw '*Connect-Leadspace*'
     }
 
+    It 'after Disconnect, a runspace never falls back to a connection another runspace made' {
+        Connect-Leadspace -Token $token -ProgramId 'mine' -BaseUri $sim.BaseUri
+        $job = Start-ThreadJob -ScriptBlock {
+            Import-Module $using:ModulePath
+            Connect-Leadspace -Token (ConvertTo-SecureString $using:sim.Token -AsPlainText -Force) -ProgramId 'theirs' -BaseUri $using:sim.BaseUri
+            'connected'
+        }
+        Receive-Job $job -Wait -AutoRemoveJob | Should -Be 'connected'
+        Disconnect-Leadspace
+        { Invoke-LeadspaceEnrichment -CompanyName 'Acme' -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceNoConnection,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+        (Get-LeadspaceConnection -All).ProgramId | Should -Be 'theirs'
+    }
+
     It 'a disconnected connection object is refused with a clear error' {
         $c = Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -PassThru
         Disconnect-Leadspace -Connection $c

@@ -110,6 +110,11 @@ Describe 'Invoke-LeadspaceEnrichment' {
             $r.HttpStatus | Should -Be 200
         }
 
+        It 'refuses a -CustomFields key that is also a request field' {
+            { Invoke-LeadspaceEnrichment -CompanyName 'Acme' -CustomFields @{ Email = 'x' } -ErrorAction Stop } |
+                Should -Throw -ErrorId 'LeadspaceCustomFieldNameClash,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+        }
+
         It '-WhatIf reports the credits the input would spend and sends nothing' {
             $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePath'

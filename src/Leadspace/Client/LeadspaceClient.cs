@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -27,6 +28,9 @@ namespace Leadspace.Client
         public bool Sent { get; set; }
         /// <summary>True when the run was stopped before this call could finish.</summary>
         public bool Stopped { get; set; }
+
+        /// <summary>The token of the last attempt (to renew it after a 401); never shown.</summary>
+        internal string? LastToken { get; set; }
     }
 
     /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
@@ -58,6 +62,7 @@ namespace Leadspace.Client
             Settings = settings;
             Gate = gate;
             _http = new HttpClient(handler ?? CreateHandler(settings.MaxConcurrency), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
             _enrichUri = new Uri(settings.BaseUri, EnrichPath);
             _concurrency = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
@@ -103,124 +108,35 @@ namespace Leadspace.Client
 
             while (true)
             {
-                // 1. A free slot, a token, then the program's rate: the gate is passed last, right before the
-                //    send, so the spacing it enforces is the spacing on the wire. A stop here sends nothing.
-                Statistics.EnterQueue();
-                string token;
-                bool slot = false;
-                try
-                {
-                    await _concurrency.WaitAsync(linked.Token).ConfigureAwait(false);
-                    slot = true;
-                    token = await Tokens.GetTokenAsync(linked.Token).ConfigureAwait(false);
-                    await Gate.WaitAsync(linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    if (slot) _concurrency.Release();
-                    return Stopped(result, abort.IsCancellationRequested ? "The run was stopped (Ctrl+C) before this row was sent." : "The run stopped before this row was sent.");
-                }
-                catch (LeadspaceAuthenticationException ex)
-                {
-                    if (slot) _concurrency.Release();
-                    result.Failure = FailureKind.Unauthorized;
-                    result.HttpStatus = ex.HttpStatus;
-                    result.Message = ex.Message;
-                    Statistics.Failure();
-                    return result;
-                }
-                finally
-                {
-                    Statistics.LeaveQueue();
-                }
-
-                // 2. One attempt.
-                result.Attempts++;
-                result.Sent = true;
-                int status = 0;
-                string? text = null;
                 TimeSpan? retryAfter = null;
-                var attemptWatch = Stopwatch.StartNew();
-                Statistics.EnterFlight();
-                try
+                if (await TryAttemptAsync(body, result, linked.Token, abort).ConfigureAwait(false) is AttemptOutcome outcome)
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-                    timeout.CancelAfter(Settings.Timeout);
-                    using var message = new HttpRequestMessage(HttpMethod.Post, _enrichUri) { Content = new ByteArrayContent(body) };
-                    message.Content.Headers.ContentType = JsonType;
-                    message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                    try
-                    {
-                        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                        status = (int)response.StatusCode;
-                        text = response.Content == null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-                        retryAfter = ReadRetryAfter(response);
-                    }
-                    catch (OperationCanceledException) when (!abort.IsCancellationRequested)
-                    {
-                        result.Failure = FailureKind.Timeout;
-                        result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        result.Failure = IsConnectFailure(ex) ? FailureKind.ConnectFailed : FailureKind.ConnectionLost;
-                        result.Message = (result.Failure == FailureKind.ConnectFailed ? "Could not connect: " : "The connection was lost before an answer arrived; the call may have been processed: ") + Flatten(ex);
-                    }
-                    catch (IOException ex)
-                    {
-                        result.Failure = FailureKind.ConnectionLost;
-                        result.Message = "The connection was lost before an answer arrived; the call may have been processed: " + ex.Message;
-                    }
-                }
-                catch (OperationCanceledException) when (abort.IsCancellationRequested)
-                {
-                    result.Stopped = true;
-                    result.Failure = FailureKind.ConnectionLost;
-                    result.Message = "The run was stopped (Ctrl+C) while this call was in flight; it may have been processed.";
-                    return result;
-                }
-                finally
-                {
-                    Statistics.LeaveFlight();
-                    _concurrency.Release();
+                    if (outcome.Stopped) return result;
+                    retryAfter = outcome.RetryAfter;
                 }
 
-                Statistics.Answer(status, attemptWatch.Elapsed);
-                if (status != 0)
-                {
-                    result.HttpStatus = status;
-                    result.Failure = RetryPolicy.Classify(status);
-                }
+                if (result.Failure == FailureKind.None) return result;
 
-                // 3. Success, or what the failure means.
-                if (result.Failure == FailureKind.None)
-                {
-                    try
-                    {
-                        result.Response = EnrichmentResponse.Parse(text ?? string.Empty);
-                        result.Message = null;
-                        return result;
-                    }
-                    catch (JsonException ex)
-                    {
-                        result.Failure = FailureKind.InvalidResponse;
-                        result.Message = "HTTP 200 with a body that is not valid JSON (not retried: the credit is spent): " + ex.Message;
-                        Statistics.Failure();
-                        return result;
-                    }
-                }
-
-                if (status != 0) DescribeHttpFailure(result, status, text);
-
-                if (result.Failure == FailureKind.Unauthorized && !renewed)
+                if (result.Failure == FailureKind.Unauthorized && !renewed && result.Sent)
                 {
                     renewed = true;
                     bool again;
-                    try { again = await Tokens.RenewAfterUnauthorizedAsync(token, abort).ConfigureAwait(false); }
+                    try { again = await Tokens.RenewAfterUnauthorizedAsync(result.LastToken ?? string.Empty, abort).ConfigureAwait(false); }
                     catch (OperationCanceledException) { return Stopped(result, "The run was stopped (Ctrl+C)."); }
+                    catch (LeadspaceTokenUnavailableException ex)
+                    {
+                        // The renewal itself failed for a passing reason: retry the row later (nothing charged).
+                        result.Failure = FailureKind.ConnectFailed;
+                        result.Message = "HTTP 401, and the OAuth token could not be renewed: " + ex.Message;
+                        again = false;
+                    }
                     if (again) continue;
                 }
-                if (result.Failure == FailureKind.RateLimited) Gate.Penalize(retryAfter);
+                if (result.Failure == FailureKind.RateLimited)
+                {
+                    // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
+                    Gate.Penalize(retryAfter.HasValue && retryAfter.Value > Settings.Retry.MaxDelay ? Settings.Retry.MaxDelay : retryAfter);
+                }
 
                 if (!Settings.Retry.ShouldRetry(result.Failure, result.Attempts, ambiguousRetries, started.Elapsed, retryAfter, _random, out var delay))
                 {
@@ -241,6 +157,161 @@ namespace Leadspace.Client
                     return result;
                 }
             }
+        }
+
+        private readonly struct AttemptOutcome
+        {
+            public AttemptOutcome(bool stopped, TimeSpan? retryAfter) { Stopped = stopped; RetryAfter = retryAfter; }
+            public bool Stopped { get; }
+            public TimeSpan? RetryAfter { get; }
+        }
+
+        /// <summary>One attempt: a free slot, a token, the program's rate, then the request. Fills
+        /// <paramref name="result"/>; Stopped means the caller must return it as it is.</summary>
+        private async Task<AttemptOutcome?> TryAttemptAsync(byte[] body, CallResult result, CancellationToken stopOrAbort, CancellationToken abort)
+        {
+            // 1. A free slot, a token, then the program's rate: the gate is passed last, right before the
+            //    send, so the spacing it enforces is the spacing on the wire. A stop here sends nothing.
+            Statistics.EnterQueue();
+            string token;
+            bool slot = false;
+            try
+            {
+                await _concurrency.WaitAsync(stopOrAbort).ConfigureAwait(false);
+                slot = true;
+                token = await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
+                await Gate.WaitAsync(stopOrAbort).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                if (slot) _concurrency.Release();
+                Stopped(result, abort.IsCancellationRequested ? "The run was stopped (Ctrl+C) before this row was sent." : "The run stopped before this row was sent.");
+                return new AttemptOutcome(true, null);
+            }
+            catch (LeadspaceAuthenticationException ex)
+            {
+                if (slot) _concurrency.Release();
+                result.Failure = FailureKind.Unauthorized;
+                result.HttpStatus = ex.HttpStatus;
+                result.Message = ex.Message;
+                Statistics.Failure();
+                return new AttemptOutcome(true, null);
+            }
+            catch (LeadspaceTokenUnavailableException ex)
+            {
+                if (slot) _concurrency.Release();
+                result.Failure = FailureKind.ConnectFailed; // nothing sent: safe to retry
+                result.Message = ex.Message;
+                return null;
+            }
+            catch
+            {
+                if (slot) _concurrency.Release();
+                throw;
+            }
+            finally
+            {
+                Statistics.LeaveQueue();
+            }
+
+            // 2. The request.
+            result.Attempts++;
+            result.Sent = true;
+            result.LastToken = token;
+            result.Failure = FailureKind.None;
+            int status = 0;
+            string? text = null;
+            TimeSpan? retryAfter = null;
+            var attemptWatch = Stopwatch.StartNew();
+            Statistics.EnterFlight();
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+                timeout.CancelAfter(Settings.Timeout);
+                using var message = new HttpRequestMessage(HttpMethod.Post, _enrichUri) { Content = new ByteArrayContent(body) };
+                message.Content.Headers.ContentType = JsonType;
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                HttpResponseMessage? response = null;
+                try
+                {
+                    response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                    status = (int)response.StatusCode;
+                    retryAfter = ReadRetryAfter(response);
+                    text = response.Content == null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (status >= 200 && status < 300 && !abort.IsCancellationRequested && !(ex is OutOfMemoryException))
+                {
+                    // The answer was a success but its body was lost: the credit is spent, never retry.
+                    result.Failure = FailureKind.InvalidResponse;
+                    result.HttpStatus = status;
+                    result.Message = $"HTTP {status}, but the body could not be read (not retried: the credit is spent): {ex.Message}";
+                }
+                catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+                {
+                    status = 0;
+                    result.Failure = FailureKind.Timeout;
+                    result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
+                }
+                catch (HttpRequestException ex)
+                {
+                    status = 0;
+                    result.Failure = IsConnectFailure(ex) ? FailureKind.ConnectFailed : FailureKind.ConnectionLost;
+                    result.Message = (result.Failure == FailureKind.ConnectFailed ? "Could not connect: " : "The connection was lost before an answer arrived; the call may have been processed: ") + Flatten(ex);
+                }
+                catch (IOException ex)
+                {
+                    status = 0;
+                    result.Failure = FailureKind.ConnectionLost;
+                    result.Message = "The connection was lost before an answer arrived; the call may have been processed: " + ex.Message;
+                }
+                finally
+                {
+                    response?.Dispose();
+                }
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                result.Stopped = true;
+                result.Failure = FailureKind.ConnectionLost;
+                result.Message = "The run was stopped (Ctrl+C) while this call was in flight; it may have been processed.";
+                return new AttemptOutcome(true, null);
+            }
+            finally
+            {
+                Statistics.LeaveFlight();
+                _concurrency.Release();
+            }
+
+            Statistics.Answer(status, attemptWatch.Elapsed);
+            if (result.Failure == FailureKind.InvalidResponse)
+            {
+                Statistics.Failure();
+                return new AttemptOutcome(true, null);
+            }
+            if (status != 0)
+            {
+                result.HttpStatus = status;
+                result.Failure = RetryPolicy.Classify(status);
+            }
+
+            // 3. Success, or what the failure means.
+            if (result.Failure == FailureKind.None)
+            {
+                try
+                {
+                    result.Response = EnrichmentResponse.Parse(text ?? string.Empty);
+                    result.Message = null;
+                }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    result.Failure = FailureKind.InvalidResponse;
+                    result.Message = $"HTTP {status} with a body that could not be read (not retried: the credit is spent): {ex.Message}";
+                    Statistics.Failure();
+                }
+                return new AttemptOutcome(true, null);
+            }
+            if (status != 0) DescribeHttpFailure(result, status, text);
+            return new AttemptOutcome(false, retryAfter);
         }
 
         private static CallResult Stopped(CallResult result, string message)
@@ -265,11 +336,13 @@ namespace Leadspace.Client
                 case FailureKind.BadRequest:
                     result.Message = "HTTP 400: " + (string.IsNullOrWhiteSpace(text) ? "insufficient input or invalid JSON." : Shorten(text!)); break;
                 case FailureKind.ServerError:
+                case FailureKind.Timeout when status >= 500:
                     result.TrackingId = ReadField(text, "tracking_id");
                     var code = ReadField(text, "error");
                     result.Message = $"HTTP {status}: server error" + (code != null ? $" '{code}'" : string.Empty)
                         + (result.TrackingId != null ? $", tracking id {result.TrackingId}" : string.Empty)
-                        + (ReadField(text, "request_timestamp") is string ts ? $", at {ts}" : string.Empty) + "."; break;
+                        + (ReadField(text, "request_timestamp") is string ts ? $", at {ts}" : string.Empty)
+                        + (status == 504 ? " (gateway timeout: the call may have been processed)" : string.Empty) + "."; break;
                 default:
                     result.Message = $"HTTP {status}" + (string.IsNullOrWhiteSpace(text) ? "." : ": " + Shorten(text!)); break;
             }
@@ -288,14 +361,11 @@ namespace Leadspace.Client
             catch (JsonException) { return null; }
         }
 
+        /// <summary>Retry-After as sent: the typed header drops fractional seconds, so the raw value is parsed.</summary>
         private static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
-        {
-            var h = response.Headers.RetryAfter;
-            if (h == null) return null;
-            if (h.Delta.HasValue) return h.Delta;
-            if (h.Date.HasValue) { var d = h.Date.Value - DateTimeOffset.UtcNow; return d > TimeSpan.Zero ? d : TimeSpan.Zero; }
-            return null;
-        }
+            => response.Headers.TryGetValues("Retry-After", out var values)
+                ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), DateTimeOffset.UtcNow)
+                : null;
 
         private static bool IsConnectFailure(Exception ex)
         {

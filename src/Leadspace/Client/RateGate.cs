@@ -33,19 +33,37 @@ namespace Leadspace.Client
         private long _granted, _failed;
         private int _queued;
         private long _lastActivity;
+        private long _lastGrant;
+        private int _coldGrants;
         private bool _disposed;
+
+        /// <summary>A gate unused for this long treats its next second of grants as "cold" (see ColdStartGuard).</summary>
+        public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
+
+        /// <summary>Timer slack allowed on every grant (Windows timers tick every 15.6 ms): without it a
+        /// late wake-up would be lost for good and the rate would fall well short of the limit.</summary>
+        private static readonly long TimerSlack = (long)(0.016 * TicksPerSecond);
 
         public RateGate(double requestsPerSecond, TimeSpan? guard = null, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
         {
             _clock = clock ?? Stopwatch.GetTimestamp;
             _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
             Guard = guard ?? TimeSpan.FromMilliseconds(25);
+            ColdStartGuard = TimeSpan.FromMilliseconds(100);
             _lastActivity = _clock();
             SetRate(requestsPerSecond);
         }
 
         /// <summary>Extra length added to the one-second window to absorb network and timer jitter.</summary>
         public TimeSpan Guard { get; }
+
+        /// <summary>
+        /// After an idle gate, the first second of calls each open a new connection (TCP and TLS handshakes),
+        /// so they reach the server later than they leave; the next second's calls, on warm connections,
+        /// arrive at once. Cold grants are therefore recorded this much later than they happened, so the
+        /// server's one-second window never holds a late cold call plus a full second of warm ones.
+        /// </summary>
+        public TimeSpan ColdStartGuard { get; set; }
 
         /// <summary>The configured limit in calls per second.</summary>
         public double RequestsPerSecond { get { lock (_lock) return _rate; } }
@@ -95,7 +113,7 @@ namespace Leadspace.Client
                     _factor = Math.Max(0.25, _factor * 0.7);
                     _lastPenalty = now;
                 }
-                if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero)
+                if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero && retryAfter.Value < TimeSpan.FromHours(1))
                 {
                     long until = now + (long)(retryAfter.Value.TotalSeconds * TicksPerSecond);
                     if (until > _pausedUntil) _pausedUntil = until;
@@ -128,7 +146,7 @@ namespace Leadspace.Client
                 double rate = _rate * _factor;
                 long interval = (long)(TicksPerSecond / rate);
                 int burst = Math.Max(1, (int)(rate * 0.05));
-                long tolerance = interval * (burst - 1);
+                long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
                 long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
                 long oldest = _ring[_ringHead];
                 long earliest = Math.Max(Math.Max(_tat - tolerance, oldest == 0 ? 0 : oldest + window), _pausedUntil);
@@ -137,10 +155,18 @@ namespace Leadspace.Client
                     waitUntil = earliest;
                     return false;
                 }
+                if (_lastGrant == 0 || now - _lastGrant > (long)(IdleAfter.TotalSeconds * TicksPerSecond)) _coldGrants = _ring.Length;
+                long recorded = now;
+                if (_coldGrants > 0)
+                {
+                    _coldGrants--;
+                    recorded = now + (long)(ColdStartGuard.TotalSeconds * TicksPerSecond);
+                }
                 _tat = Math.Max(_tat, now) + interval;
-                _ring[_ringHead] = now;
+                _ring[_ringHead] = recorded;
                 _ringHead = (_ringHead + 1) % _ring.Length;
                 _lastActivity = now;
+                _lastGrant = now;
                 waitUntil = now;
                 return true;
             }

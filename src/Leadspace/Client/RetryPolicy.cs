@@ -63,7 +63,8 @@ namespace Leadspace.Client
                 case 429: return FailureKind.RateLimited;
                 case 408: return FailureKind.Timeout;
             }
-            if (status >= 500 && status <= 504) return FailureKind.ServerError;
+            if (status == 504) return FailureKind.Timeout; // the gateway gave up waiting: the call may have been processed
+            if (status >= 500 && status <= 503) return FailureKind.ServerError;
             return FailureKind.ClientError;
         }
 

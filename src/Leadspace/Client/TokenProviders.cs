@@ -28,10 +28,18 @@ namespace Leadspace.Client
         Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken);
     }
 
-    /// <summary>An error of the OAuth endpoint (wrong program id or secret, refresh refused).</summary>
+    /// <summary>The OAuth endpoint refused the credentials (wrong program id or secret): final.</summary>
     public sealed class LeadspaceAuthenticationException : Exception
     {
         public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
+        public int? HttpStatus { get; }
+    }
+
+    /// <summary>No token could be obtained for now (network, timeout, 5xx or 429 at the OAuth endpoint):
+    /// nothing was sent, so the call may be retried.</summary>
+    public sealed class LeadspaceTokenUnavailableException : Exception
+    {
+        public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
         public int? HttpStatus { get; }
     }
 
@@ -84,14 +92,16 @@ namespace Leadspace.Client
         private readonly string _programId;
         private readonly SecureString _secret;
         private readonly Func<DateTimeOffset> _now;
+        private readonly TimeSpan _timeout;
         private readonly SemaphoreSlim _renewal = new SemaphoreSlim(1, 1);
         private string? _token;
         private string? _refreshToken;
         private DateTimeOffset _expiresAt;
         private DateTimeOffset _issuedAt;
 
-        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null)
+        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null)
         {
+            _timeout = timeout ?? TimeSpan.FromSeconds(60);
             if (string.IsNullOrWhiteSpace(programId)) throw new ArgumentException("OAuth needs the program id.");
             if (secret == null || secret.Length == 0) throw new ArgumentException("OAuth needs the program's secret.");
             _http = http;
@@ -124,7 +134,14 @@ namespace Leadspace.Client
             try
             {
                 if (_token != null && !NeedsRenewal()) return _token;
-                await RenewAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await RenewAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (LeadspaceTokenUnavailableException) when (_token != null && _now() < _expiresAt)
+                {
+                    // Early renewal failed for a passing reason: the current token is still good.
+                }
                 return _token!;
             }
             finally { _renewal.Release(); }
@@ -184,23 +201,30 @@ namespace Leadspace.Client
             }
             using var request = new HttpRequestMessage(method, _authorizeUri) { Content = new ByteArrayContent(payload) };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_timeout);
             HttpResponseMessage response;
+            string text;
             try
             {
-                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                text = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new LeadspaceTokenUnavailableException($"The OAuth endpoint {_authorizeUri} did not answer within {_timeout.TotalSeconds:0.#} s.", null, ex);
             }
             catch (HttpRequestException ex)
             {
-                throw new LeadspaceAuthenticationException($"Could not reach {_authorizeUri} to obtain an OAuth token: {ex.Message}", null, ex);
+                throw new LeadspaceTokenUnavailableException($"Could not reach {_authorizeUri} to obtain an OAuth token: {ex.Message}", null, ex);
             }
             using (response)
             {
-                var text = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 int status = (int)response.StatusCode;
-                if (status == 401 || status == 403)
+                if (status == 400 || status == 401 || status == 403)
                     throw new LeadspaceAuthenticationException($"Leadspace refused the OAuth credentials of program '{_programId}' (HTTP {status}).", status);
                 if (status != 200)
-                    throw new LeadspaceAuthenticationException($"The OAuth endpoint answered HTTP {status} for program '{_programId}'.", status);
+                    throw new LeadspaceTokenUnavailableException($"The OAuth endpoint answered HTTP {status} for program '{_programId}'.", status);
                 try
                 {
                     using var doc = JsonDocument.Parse(text);
@@ -208,18 +232,28 @@ namespace Leadspace.Client
                     var token = r.String("token");
                     var refresh = r.String("refreshToken");
                     var expiration = r.Long("expiration");
-                    if (string.IsNullOrEmpty(token)) throw new LeadspaceAuthenticationException("The OAuth answer has no token.", status);
+                    if (string.IsNullOrEmpty(token)) throw new LeadspaceTokenUnavailableException("The OAuth answer has no token.", status);
                     var now = _now();
                     _issuedAt = now;
-                    _expiresAt = expiration.HasValue ? DateTimeOffset.FromUnixTimeSeconds(expiration.Value) : now.AddHours(24);
+                    _expiresAt = ExpiryFrom(expiration, now);
                     _token = token;
                     _refreshToken = string.IsNullOrEmpty(refresh) ? null : refresh;
                 }
                 catch (JsonException ex)
                 {
-                    throw new LeadspaceAuthenticationException("The OAuth answer is not valid JSON.", status, ex);
+                    throw new LeadspaceTokenUnavailableException("The OAuth answer is not valid JSON.", status, ex);
                 }
             }
+        }
+
+        /// <summary>Unix seconds as documented; milliseconds are recognised too; a missing or absurd value means 24 h.</summary>
+        internal static DateTimeOffset ExpiryFrom(long? expiration, DateTimeOffset now)
+        {
+            if (!expiration.HasValue || expiration.Value <= 0) return now.AddHours(24);
+            long v = expiration.Value;
+            if (v > 100_000_000_000L) v /= 1000; // milliseconds
+            if (v > 253_402_300_799L) return now.AddHours(24);
+            return DateTimeOffset.FromUnixTimeSeconds(v);
         }
 
         public void Dispose()

@@ -93,6 +93,10 @@ namespace Leadspace.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+        protected override void StopProcessing() => _stop.Cancel();
+
         protected override void EndProcessing()
         {
             var baseUri = BaseUri ?? FromEnvironmentUri() ?? ConnectionSettings.DefaultBaseUri;
@@ -134,7 +138,7 @@ namespace Leadspace.Commands
                 case OAuthSet:
                     settings.ProgramId = Blank(OAuthCredential!.UserName);
                     if (settings.ProgramId == null) ThrowTerminatingError(new ErrorRecord(new ArgumentException("-OAuthCredential needs the program id as its user name."), "LeadspaceOAuthProgramIdMissing", ErrorCategory.InvalidArgument, null));
-                    tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, OAuthCredential.Password);
+                    tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, OAuthCredential.Password, timeout: settings.Timeout);
                     method = "OAuth";
                     gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
                     break;
@@ -146,7 +150,7 @@ namespace Leadspace.Commands
                         var secret = FromEnvironment(OAuthSecretVariable);
                         if (secret != null && settings.ProgramId != null)
                         {
-                            tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, secret);
+                            tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, secret, timeout: settings.Timeout);
                             method = "OAuth";
                             gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
                             break;
@@ -179,15 +183,23 @@ namespace Leadspace.Commands
                 WriteVerbose($"Obtaining an OAuth token for program '{settings.ProgramId}' from {baseUri} (costs no credit).");
                 try
                 {
-                    using var cts = new CancellationTokenSource(settings.Timeout);
-                    connection.Client.Tokens.GetTokenAsync(cts.Token).GetAwaiter().GetResult();
+                    connection.Client.Tokens.GetTokenAsync(_stop.Token).GetAwaiter().GetResult();
                 }
-                catch (Exception ex) when (ex is LeadspaceAuthenticationException || ex is OperationCanceledException || ex is HttpRequestException)
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
                     connection.Dispose();
-                    var record = new ErrorRecord(new LeadspaceAuthenticationException(ex.Message, (ex as LeadspaceAuthenticationException)?.HttpStatus, ex),
-                        "LeadspaceOAuthFailed", ErrorCategory.AuthenticationError, settings.ProgramId);
-                    record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = $"Check the program id and secret of program '{settings.ProgramId}'." };
+                    throw new PipelineStoppedException();
+                }
+                catch (Exception ex) when (ex is LeadspaceAuthenticationException || ex is LeadspaceTokenUnavailableException || ex is HttpRequestException)
+                {
+                    connection.Dispose();
+                    var refused = ex is LeadspaceAuthenticationException;
+                    var record = new ErrorRecord(ex, refused ? "LeadspaceOAuthFailed" : "LeadspaceOAuthUnavailable",
+                        refused ? ErrorCategory.AuthenticationError : ErrorCategory.ConnectionError, settings.ProgramId);
+                    record.ErrorDetails = new ErrorDetails(ex.Message)
+                    {
+                        RecommendedAction = refused ? $"Check the program id and secret of program '{settings.ProgramId}'." : $"Check that {baseUri} is reachable, then connect again.",
+                    };
                     ThrowTerminatingError(record);
                 }
             }

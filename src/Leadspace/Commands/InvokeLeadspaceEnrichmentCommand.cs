@@ -201,6 +201,12 @@ namespace Leadspace.Commands
                 {
                     var name = e.Key?.ToString();
                     if (string.IsNullOrWhiteSpace(name)) continue;
+                    if (record.Properties[name] != null || InputMapper.FieldForColumn(name!) != null)
+                    {
+                        ThrowTerminatingError(new ErrorRecord(
+                            new ArgumentException($"-CustomFields key '{name}' is also a request field; pass that value with its own parameter and give the custom field another name."),
+                            "LeadspaceCustomFieldNameClash", ErrorCategory.InvalidArgument, CustomFields));
+                    }
                     record.Properties.Add(new PSNoteProperty(name, e.Value));
                 }
                 _mapper = new InputMapper(null, CustomFields.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty));
@@ -218,27 +224,30 @@ namespace Leadspace.Commands
             var invalid = RequestValidator.Validate(request);
             if (_debug) WriteDebug($"Row {row} request body: {request.ToJson()}");
 
+            if (_whatIf)
+            {
+                if (invalid != null) _invalid++;
+                else { _wouldSend++; ShouldProcess(Describe(row, request), "Enrich (1 credit)"); }
+                return;
+            }
+
+            // Keep the window bounded for every row, sent or not: memory stays flat whatever the input.
+            var engine = Engine();
+            while (engine.IsFull) Emit(engine.TakeNext(_stop.Token));
+
             if (invalid != null)
             {
-                if (_whatIf) { _invalid++; return; }
-                Engine().SubmitCompleted(rowInput, ResultShaper.Failure(row, EnrichmentOutcome.Invalid, request.ExternalId, ErrorIds.InvalidInput,
+                engine.SubmitCompleted(rowInput, ResultShaper.Failure(row, EnrichmentOutcome.Invalid, request.ExternalId, ErrorIds.InvalidInput,
                     "Invalid input, not sent (no credit spent): " + invalid));
-            }
-            else if (_whatIf)
-            {
-                _wouldSend++;
-                ShouldProcess(Describe(row, request), "Enrich (1 credit)");
-                return;
             }
             else if (!ShouldProcess(Describe(row, request), "Enrich (1 credit)"))
             {
-                Engine().SubmitCompleted(rowInput, ResultShaper.Failure(row, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.NotSent,
-                    "Declined at the confirmation prompt; not sent."));
+                var declined = ResultShaper.Failure(row, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.Declined,
+                    "Declined at the confirmation prompt; not sent.");
+                engine.SubmitCompleted(rowInput, declined);
             }
             else
             {
-                var engine = Engine();
-                while (engine.IsFull) Emit(engine.TakeNext(_stop.Token));
                 engine.Submit(row, rowInput, request);
             }
 
@@ -280,7 +289,9 @@ namespace Leadspace.Commands
             else if (IncludeInput) WriteObject(WithInput(result, rowInput.Properties!));
             else WriteObject(result);
 
-            if (result.Status == EnrichmentOutcome.Invalid || result.Status == EnrichmentOutcome.Failed || result.Status == EnrichmentOutcome.NotSent)
+            // A row the user declined at -Confirm is not an error; every other row without an answer is.
+            if ((result.Status == EnrichmentOutcome.Invalid || result.Status == EnrichmentOutcome.Failed || result.Status == EnrichmentOutcome.NotSent)
+                && result.ErrorId != ErrorIds.Declined)
             {
                 WriteError(RowError(result, rowInput.Input));
             }

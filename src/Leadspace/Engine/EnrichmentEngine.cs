@@ -60,14 +60,15 @@ namespace Leadspace.Engine
             }
             else
             {
-                task = RunAsync(rowNumber, request);
+                // On the thread pool: the call never runs on (or needs) the pipeline thread, whatever the host's
+                // synchronization context.
+                task = Task.Run(() => RunAsync(rowNumber, request));
             }
             _window.Enqueue(new Entry(input, task));
         }
 
         private async Task<EnrichmentResult> RunAsync(long rowNumber, EnrichmentRequest request)
         {
-            await Task.Yield(); // never run the call on the pipeline thread
             CallResult call;
             try
             {
@@ -94,12 +95,14 @@ namespace Leadspace.Engine
                 if (ok.ExternalId == null) ok.ExternalId = request.ExternalId;
                 return ok;
             }
-            if (!call.Sent)
+            if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped))
             {
                 return NotSent(rowNumber, request, call.Message ?? "Not sent.");
             }
+            var message = call.Message ?? "The call failed.";
+            if (!call.Sent) message += " (nothing was sent; no credit spent)";
             var failed = ResultShaper.Failure(rowNumber, EnrichmentOutcome.Failed, request.ExternalId, ErrorIds.For(call.Failure),
-                call.Message ?? "The call failed.", call.HttpStatus, call.TrackingId, call.Attempts);
+                message, call.HttpStatus, call.TrackingId, call.Attempts);
             failed.Failure = call.Failure;
             return failed;
         }

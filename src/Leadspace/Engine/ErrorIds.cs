@@ -7,6 +7,8 @@ namespace Leadspace.Engine
     {
         public const string InvalidInput = "LeadspaceInvalidInput";
         public const string NotSent = "LeadspaceNotSent";
+        /// <summary>The user answered No at the -Confirm prompt (a result row, not an error).</summary>
+        public const string Declined = "LeadspaceDeclined";
         public const string RateLimited = "LeadspaceRateLimited";
         public const string ServerError = "LeadspaceServerError";
         public const string Timeout = "LeadspaceTimeout";

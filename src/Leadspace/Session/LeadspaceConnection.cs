@@ -42,17 +42,22 @@ namespace Leadspace.Session
         public DateTimeOffset ConnectedAt { get; }
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
-        public bool IsDisposed { get; private set; }
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+        private int _disposed;
+
+        /// <summary>The runspace that made the connection.</summary>
+        internal Guid RunspaceId { get; set; }
 
         internal LeadspaceClient Client { get; }
         internal RateGate Gate { get; }
 
-        /// <summary>A key that identifies the program: its id, or a hash of its token.</summary>
-        internal static string GateKeyFor(Uri baseUri, string? programId, string? secretOrToken)
+        /// <summary>A key that identifies the program: the hash of its perpetual token (the same whether or not
+        /// -ProgramId was given), or the program id for OAuth.</summary>
+        internal static string GateKeyFor(Uri baseUri, string? programId, string? perpetualToken)
         {
-            var who = !string.IsNullOrWhiteSpace(programId)
-                ? "program:" + programId!.Trim()
-                : "token:" + Hash(secretOrToken ?? string.Empty);
+            var who = perpetualToken != null
+                ? "token:" + Hash(perpetualToken)
+                : "program:" + (programId ?? string.Empty).Trim();
             return baseUri.GetLeftPart(UriPartial.Authority).ToLowerInvariant() + "|" + who;
         }
 
@@ -64,8 +69,7 @@ namespace Leadspace.Session
 
         public void Dispose()
         {
-            if (IsDisposed) return;
-            IsDisposed = true;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             Client.Dispose();
             RateGateRegistry.Release(_gateKey);
         }
@@ -121,12 +125,15 @@ namespace Leadspace.Session
     {
         private static readonly object Lock = new object();
         private static readonly List<LeadspaceConnection> Connections = new List<LeadspaceConnection>();
-        private static readonly Dictionary<Guid, LeadspaceConnection> Defaults = new Dictionary<Guid, LeadspaceConnection>();
+        // A runspace maps to its own default; null once it disconnected it (then it has none, rather than
+        // silently using another runspace's connection and program).
+        private static readonly Dictionary<Guid, LeadspaceConnection?> Defaults = new Dictionary<Guid, LeadspaceConnection?>();
 
         public static void Add(LeadspaceConnection connection, Guid runspaceId)
         {
             lock (Lock)
             {
+                connection.RunspaceId = runspaceId;
                 Connections.Add(connection);
                 Defaults[runspaceId] = connection;
             }
@@ -136,8 +143,14 @@ namespace Leadspace.Session
         {
             lock (Lock)
             {
-                if (Defaults.TryGetValue(runspaceId, out var c) && !c.IsDisposed) return c;
-                return Connections.LastOrDefault();
+                if (Defaults.TryGetValue(runspaceId, out var c))
+                {
+                    if (c != null && !c.IsDisposed) return c;
+                    // Its own default was disconnected: fall back only to connections this runspace made.
+                    return Connections.LastOrDefault(x => x.RunspaceId == runspaceId);
+                }
+                return Connections.LastOrDefault(); // never connected here (-Parallel, thread jobs): the process's last
+
             }
         }
 
@@ -154,8 +167,7 @@ namespace Leadspace.Session
                 removed = Connections.Remove(connection);
                 foreach (var key in Defaults.Where(kv => ReferenceEquals(kv.Value, connection)).Select(kv => kv.Key).ToList())
                 {
-                    // Fall back to this runspace's previous connection, if it still has one.
-                    Defaults.Remove(key);
+                    Defaults[key] = null;
                 }
             }
             connection.Dispose();

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using Leadspace.Client;
+using Leadspace.Engine;
+using Leadspace.Mapping;
+using Leadspace.Model;
+using Xunit;
+
+namespace Leadspace.Tests;
+
+/// <summary>Regression tests for defects found in review.</summary>
+public class ReviewFixTests
+{
+    private static EnrichmentRequest Request()
+    {
+        var r = new EnrichmentRequest();
+        r.Set(RequestField.CompanyName, "Acme");
+        return r;
+    }
+
+    private static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
+    {
+        var settings = new ConnectionSettings
+        {
+            BaseUri = new Uri("https://apigw.example.test"),
+            ProgramId = "prog-1",
+            RequestsPerSecond = 1000,
+            Retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(50) },
+        };
+        configure?.Invoke(settings);
+        return new LeadspaceClient(settings, tokens ?? (_ => new PerpetualTokenProvider(ClientTests.Secure("tok"))), new RateGate(settings.RequestsPerSecond), handler);
+    }
+
+    [Fact]
+    public async Task FractionalRetryAfterIsHonoured()
+    {
+        var handler = new StubHandler((_, n) => Task.FromResult(n == 1
+            ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "0.4"))
+            : StubHandler.Json(200, StubHandler.Enriched)));
+        using var client = Client(handler, s => s.Retry.MaxDelay = TimeSpan.FromSeconds(5));
+        var watch = Stopwatch.StartNew();
+        var result = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.None, result.Failure);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(380), $"waited {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task AHugeRetryAfterDoesNotFreezeTheProgramsGate()
+    {
+        var handler = new StubHandler((_, n) => Task.FromResult(n == 1
+            ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "3600"))
+            : StubHandler.Json(200, StubHandler.Enriched)));
+        using var client = Client(handler, s => s.Retry.MaxElapsed = TimeSpan.FromSeconds(1));
+        var first = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.RateLimited, first.Failure); // gives up: an hour is past the retry budget
+        var watch = Stopwatch.StartNew();
+        var second = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.None, second.Failure);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the next row waited {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task ATransientOAuthFailureIsRetriedNotFatal()
+    {
+        int authorize = 0;
+        var handler = new StubHandler((req, _) =>
+        {
+            if (req.RequestUri!.AbsolutePath == "/oauth/authorize")
+            {
+                return Task.FromResult(Interlocked.Increment(ref authorize) == 1
+                    ? StubHandler.Json(503, "")
+                    : StubHandler.Json(200, """{"token":"t","refreshToken":"r","expiration":4102444800}"""));
+            }
+            return Task.FromResult(StubHandler.Json(200, StubHandler.Enriched));
+        });
+        using var client = Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s")));
+        var result = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.None, result.Failure);
+        Assert.Equal(2, authorize);
+    }
+
+    [Fact]
+    public async Task AHangingOAuthEndpointTimesOut()
+    {
+        var handler = new StubHandler(async (_, _) => { await Task.Delay(30000); return StubHandler.Json(200, "{}"); });
+        using var http = new HttpClient(handler);
+        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "p", ClientTests.Secure("s"), timeout: TimeSpan.FromMilliseconds(200));
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task RefusedOAuthCredentialsAreFatalWithTheUnauthorizedId()
+    {
+        var handler = new StubHandler((_, _) => Task.FromResult(StubHandler.Json(401, "")));
+        using var client = Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("bad")));
+        var call = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.Unauthorized, call.Failure);
+        Assert.False(call.Sent);
+        var row = EnrichmentEngine.Shape(1, Request(), call);
+        Assert.Equal(EnrichmentOutcome.Failed, row.Status);
+        Assert.Equal(ErrorIds.Unauthorized, row.ErrorId);
+        Assert.Contains("no credit", row.Message);
+    }
+
+    private sealed class BrokenContent : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => throw new IOException("connection reset while reading the body");
+        protected override bool TryComputeLength(out long length) { length = 0; return false; }
+    }
+
+    [Fact]
+    public async Task ASuccessWhoseBodyIsLostIsNeverRetried()
+    {
+        var handler = new StubHandler((_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new BrokenContent() }));
+        using var client = Client(handler);
+        var result = await client.EnrichAsync(Request(), default, default);
+        Assert.Equal(FailureKind.InvalidResponse, result.Failure);
+        Assert.Equal(1, handler.Calls);
+    }
+
+    [Fact]
+    public void GatewayTimeoutIsAmbiguous()
+    {
+        Assert.True(RetryPolicy.IsAmbiguous(RetryPolicy.Classify(504)));
+        Assert.False(RetryPolicy.IsAmbiguous(RetryPolicy.Classify(503)));
+    }
+
+    [Fact]
+    public async Task ColdGrantsAfterIdleDelayTheNextSecond()
+    {
+        long now = Stopwatch.Frequency * 1000;
+        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), () => now, (d, ct) => { now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency)); return Task.CompletedTask; });
+        var grants = new List<long>();
+        for (int i = 0; i < 20; i++) { await gate.WaitAsync(default); grants.Add(now); }
+        var gap = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;
+        Assert.True(gap >= 1.0 + 0.025 + 0.1 - 0.001, $"11th grant {gap:0.000}s after the first");
+        // Warm grants (the second second) are not delayed further.
+        now += Stopwatch.Frequency / 10;
+        var warmStart = now;
+        for (int i = 0; i < 10; i++) await gate.WaitAsync(default);
+        Assert.True((now - warmStart) / (double)Stopwatch.Frequency < 1.2);
+    }
+}
