@@ -127,9 +127,10 @@ Connect-Leadspace
 
     It 'after Disconnect, a runspace never falls back to a connection another runspace made' {
         Connect-Leadspace -Token $token -ProgramId 'mine' -BaseUri $sim.BaseUri
+        $tok = $sim.Token; $base = $sim.BaseUri
         $job = Start-ThreadJob -ScriptBlock {
             Import-Module $using:ModulePath
-            Connect-Leadspace -Token (ConvertTo-SecureString $using:sim.Token -AsPlainText -Force) -ProgramId 'theirs' -BaseUri $using:sim.BaseUri
+            Connect-Leadspace -Token (ConvertTo-SecureString $using:tok -AsPlainText -Force) -ProgramId 'theirs' -BaseUri $using:base
             'connected'
         }
         Receive-Job $job -Wait -AutoRemoveJob | Should -Be 'connected'

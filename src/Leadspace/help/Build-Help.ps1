@@ -112,7 +112,7 @@ function ErrorRow($id, $status, $kind, $cause = "$kind") {
 $errorIds = @(
     ErrorRow ([Leadspace.Engine.ErrorIds]::InvalidInput) 'Invalid' ([Leadspace.Client.FailureKind]::None) 'no call made'
     ErrorRow ([Leadspace.Engine.ErrorIds]::NotSent) 'NotSent' ([Leadspace.Client.FailureKind]::None) 'no call made'
-    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = '(none: no error record)'; Status = 'NotSent'; Cause = 'declined at the -Confirm prompt; the result row says so' }
+    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = 'None'; Status = 'NotSent'; Cause = 'declined at the -Confirm prompt: a result row, no error record' }
     foreach ($kind in [enum]::GetValues([Leadspace.Client.FailureKind]) | Where-Object { "$_" -ne 'None' }) {
         ErrorRow ([Leadspace.Engine.ErrorIds]::For($kind)) 'Failed' $kind
     }
