@@ -17,7 +17,7 @@ public class ClientTests
         return ss;
     }
 
-    private static EnrichmentRequest Request(string company = "Acme", string? id = "e1")
+    internal static EnrichmentRequest Request(string company = "Acme", string? id = "e1")
     {
         var r = new EnrichmentRequest();
         r.Set(RequestField.CompanyName, company);
@@ -25,7 +25,7 @@ public class ClientTests
         return r;
     }
 
-    private static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
+    internal static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
     {
         var settings = new ConnectionSettings
         {

@@ -11,25 +11,10 @@ namespace Leadspace.Tests;
 /// <summary>Regression tests for defects found in review.</summary>
 public class ReviewFixTests
 {
-    private static EnrichmentRequest Request()
-    {
-        var r = new EnrichmentRequest();
-        r.Set(RequestField.CompanyName, "Acme");
-        return r;
-    }
+    private static EnrichmentRequest Request() => ClientTests.Request();
 
     private static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
-    {
-        var settings = new ConnectionSettings
-        {
-            BaseUri = new Uri("https://apigw.example.test"),
-            ProgramId = "prog-1",
-            RequestsPerSecond = 1000,
-            Retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(50) },
-        };
-        configure?.Invoke(settings);
-        return new LeadspaceClient(settings, tokens ?? (_ => new PerpetualTokenProvider(ClientTests.Secure("tok"))), new RateGate(settings.RequestsPerSecond), handler);
-    }
+        => ClientTests.Client(handler, configure, tokens);
 
     [Fact]
     public async Task FractionalRetryAfterIsHonoured()
