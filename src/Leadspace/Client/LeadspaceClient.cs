@@ -76,8 +76,9 @@ namespace Leadspace.Client
 
         /// <summary>
         /// A handler whose connection pool matches the concurrency. On .NET Framework (Windows PowerShell 5.1)
-        /// the per-host limit would otherwise be 2 and TLS 1.2 may be off: both are set on this handler only,
-        /// never process-wide.
+        /// the per-host limit would otherwise be 2 and TLS 1.2 may be off. TLS is set on this handler only;
+        /// the connection limit, on .NET Framework, is kept by the ServicePoint of the Leadspace host, so it is
+        /// raised for that one host (never ServicePointManager.DefaultConnectionLimit, never other hosts).
         /// </summary>
         public static HttpMessageHandler CreateHandler(int maxConcurrency)
         {
