@@ -169,7 +169,9 @@ function Get-LeadspaceSimulatorStats {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] $Simulator)
-    Invoke-RestMethod -Uri "$($Simulator.BaseUri)/__stats" -Method Get
+    # As a hashtable: external ids are case-sensitive (Salesforce ids), and keys differing only by case
+    # would make ConvertFrom-Json (and so Invoke-RestMethod) fail on chargesByExternalId.
+    (Invoke-WebRequest -Uri "$($Simulator.BaseUri)/__stats" -Method Get -UseBasicParsing).Content | ConvertFrom-Json -AsHashtable
 }
 
 Export-ModuleMember -Function Start-LeadspaceSimulator, Stop-LeadspaceSimulator, Reset-LeadspaceSimulator,
