@@ -1,0 +1,126 @@
+using Leadspace.Client;
+using Leadspace.Engine;
+using Leadspace.Mapping;
+using Leadspace.Model;
+using Leadspace.Simulator;
+using Xunit;
+
+namespace Leadspace.Tests;
+
+/// <summary>The client and engine against the real simulator over HTTP, with faults injected.</summary>
+public class SimulatorIntegrationTests
+{
+    private static List<EnrichmentResult> Run(LeadspaceClient client, int rows, int window = 64)
+    {
+        using var engine = new EnrichmentEngine(client, window);
+        var output = new List<EnrichmentResult>();
+        for (int i = 1; i <= rows; i++)
+        {
+            var r = new EnrichmentRequest();
+            r.Set(RequestField.CompanyName, "Fault Co " + i);
+            r.Set(RequestField.ExternalId, "row-" + i);
+            while (engine.IsFull) output.Add(engine.TakeNext(default).Result);
+            engine.Submit(i, null, r);
+            output.AddRange(engine.TakeReady().Select(c => c.Result));
+        }
+        while (engine.Pending > 0) output.Add(engine.TakeNext(default).Result);
+        return output;
+    }
+
+    private static LeadspaceClient Client(SimulatorHost sim, double rate, Action<RetryPolicy>? retry = null)
+    {
+        var settings = new ConnectionSettings
+        {
+            BaseUri = sim.BaseUri,
+            RequestsPerSecond = rate,
+            Timeout = TimeSpan.FromSeconds(5),
+            Retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200), MaxAttempts = 8 },
+        };
+        retry?.Invoke(settings.Retry);
+        return new LeadspaceClient(settings, _ => new PerpetualTokenProvider(ClientTests.Secure("sim-token")), new RateGate(rate));
+    }
+
+    [Fact]
+    public async Task UnderServerErrorsAndDroppedConnectionsEveryRowIsEnrichedOnceInOrder()
+    {
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 0, LatencyMs = 5, JitterMs = 5, ErrorRate = 0.2, DropRate = 0.05, Seed = 7 });
+        using var client = Client(sim, 400, r => r.MaxAmbiguousRetries = 3);
+        var results = Run(client, 200);
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), results.Select(r => r.RowNumber));
+        Assert.All(results, r => Assert.Contains(r.Status, new[] { EnrichmentOutcome.Enriched, EnrichmentOutcome.NotMatched }));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => "row-" + i), results.Select(r => r.ExternalId));
+        var stats = sim.GetStats();
+        Assert.True(stats.Count(500) + stats.Count(502) + stats.Count(503) + stats.Count(504) > 0, "faults were injected");
+        Assert.True(stats.Dropped > 0, "connections were dropped");
+        Assert.Equal(200, stats.CreditsCharged);
+        Assert.Equal(0, stats.DuplicateCharges);
+    }
+
+    [Fact]
+    public async Task AgainstAStricterServerLimit429sAreRetriedAndNoRowIsLost()
+    {
+        // The client believes 40/s; the server allows 20/s: 429s, back-off, and every row still arrives.
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 20, LatencyMs = 10 });
+        using var client = Client(sim, 40, r => { r.MaxAttempts = 20; r.MaxElapsed = TimeSpan.FromSeconds(30); });
+        var results = Run(client, 80);
+        Assert.All(results, r => Assert.Contains(r.Status, new[] { EnrichmentOutcome.Enriched, EnrichmentOutcome.NotMatched }));
+        var stats = sim.GetStats();
+        Assert.True(stats.Count(429) > 0);
+        Assert.True(client.Gate.EffectiveRequestsPerSecond < 40 || client.Statistics.RateLimited > 0);
+        Assert.Equal(0, stats.DuplicateCharges);
+        Assert.True(stats.MaxAcceptedInAnyWindow <= 20);
+    }
+
+    [Fact]
+    public async Task AtTheServersLimitTheGateCausesNo429s()
+    {
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 25, LatencyMs = 20, JitterMs = 10 });
+        using var client = Client(sim, 25);
+        var results = Run(client, 75);
+        Assert.Equal(75, results.Count);
+        var stats = sim.GetStats();
+        Assert.Equal(0, stats.Count(429));
+        Assert.True(stats.MaxAcceptedInAnyWindow <= 25);
+    }
+
+    [Fact]
+    public async Task CreditsRunOutMidRunAndNothingIsSentAfterwards()
+    {
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 0, Credits = 30, LatencyMs = 5 });
+        using var client = Client(sim, 1000);
+        using var engine = new EnrichmentEngine(client, 16);
+        var output = new List<EnrichmentResult>();
+        int submitted = 0;
+        for (int i = 1; i <= 500 && engine.Fatal == null; i++)
+        {
+            var r = new EnrichmentRequest();
+            r.Set(RequestField.CompanyName, "Budget Co " + i);
+            r.Set(RequestField.ExternalId, "b-" + i);
+            while (engine.IsFull) output.Add(engine.TakeNext(default).Result);
+            engine.Submit(i, null, r);
+            submitted++;
+            output.AddRange(engine.TakeReady().Select(c => c.Result));
+        }
+        while (engine.Pending > 0) output.Add(engine.TakeNext(default).Result);
+
+        Assert.NotNull(engine.Fatal);
+        Assert.Equal(submitted, output.Count);
+        Assert.Equal(30, output.Count(r => r.Status is EnrichmentOutcome.Enriched or EnrichmentOutcome.NotMatched));
+        var stats = sim.GetStats();
+        Assert.Equal(30, stats.CreditsCharged);
+        Assert.True(stats.Calls <= 30 + 16, $"{stats.Calls} calls: rows kept being sent after the 427");
+    }
+
+    [Fact]
+    public async Task OAuthTokensExpireAndAreRenewedWithoutFailingARow()
+    {
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 0, OAuthTokenLifetime = 1.5, LatencyMs = 5 });
+        var settings = new ConnectionSettings { BaseUri = sim.BaseUri, RequestsPerSecond = 40 };
+        using var client = new LeadspaceClient(settings,
+            http => new OAuthTokenProvider(http, sim.BaseUri, sim.Options.ProgramId, ClientTests.Secure(sim.Options.OAuthSecret)), new RateGate(40));
+        var results = Run(client, 120); // ~3 s at 40/s: the token expires twice
+        Assert.All(results, r => Assert.Contains(r.Status, new[] { EnrichmentOutcome.Enriched, EnrichmentOutcome.NotMatched }));
+        Assert.True(sim.GetStats().OAuthCalls >= 2);
+    }
+}
