@@ -45,6 +45,7 @@ internal static class OptionTable
         new("retry-after", "SECONDS", "send Retry-After: SECONDS on every 429 (default: no header; 'none' clears)", o => o.RetryAfter, (o, v) => o.RetryAfter = v is null || v.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : Int(v, 0, int.MaxValue)),
         new("max-concurrency", "N", "admitted requests in flight before 429 (0 = unlimited)", o => o.MaxConcurrency, (o, v) => o.MaxConcurrency = Int(v, 0, int.MaxValue)),
         new("credits", "N", "credit budget, one per 200; then 427 (-1 = unlimited); setting it restarts the budget", o => o.Credits, (o, v) => o.Credits = Lng(v, -1, long.MaxValue)),
+        new("connect-delay-ms", "MS", "time before a new connection is served, as a TLS handshake (requests on it arrive that much later)", o => o.ConnectDelayMs, (o, v) => o.ConnectDelayMs = Int(v, 0, int.MaxValue)),
         new("latency-ms", "MS", "base latency of 200 / 5xx / dropped answers", o => o.LatencyMs, (o, v) => o.LatencyMs = Int(v, 0, int.MaxValue)),
         new("jitter-ms", "MS", "uniform +/- jitter around the latency (never below 0)", o => o.JitterMs, (o, v) => o.JitterMs = Int(v, 0, int.MaxValue)),
         new("error-rate", "0..1", "share of valid requests answered 500/502/503/504 with a JSON error body", o => o.ErrorRate, (o, v) => o.ErrorRate = Share(v)),

@@ -67,7 +67,22 @@ public sealed class SimulatorHost : IAsyncDisposable
             k.AddServerHeader = false;
             k.Limits.MaxConcurrentConnections = null;
             k.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
-            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(IPAddress.Loopback, options.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                // --connect-delay-ms: a new connection is not served until its "handshake" time has passed,
+                // as with TLS; a request sent on it waits for what is left of that time.
+                l.Use(next => async connection =>
+                {
+                    var delay = options.ConnectDelayMs;
+                    if (delay > 0)
+                    {
+                        try { await Task.Delay(delay, connection.ConnectionClosed).ConfigureAwait(false); }
+                        catch (OperationCanceledException) { return; }
+                    }
+                    await next(connection).ConfigureAwait(false);
+                });
+            });
         });
         // No console lifetime (no Ctrl+C hooks, no startup messages): Program.cs handles signals itself.
         builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();

@@ -82,6 +82,13 @@ public sealed class SimulatorOptions
 
     internal long CreditsVersion => Interlocked.Read(ref _creditsVersion);
 
+    /// <summary>
+    /// Time a new connection takes before it is served: what a TCP and TLS handshake costs on the real
+    /// internet (loopback has none). A request sent on a new connection reaches the server (and its rate
+    /// limiter) that much later; one sent on a warm connection arrives at once. Default 0.
+    /// </summary>
+    public int ConnectDelayMs { get; set; }
+
     /// <summary>Base latency of 200/5xx/dropped answers in ms. Default 0.</summary>
     public int LatencyMs { get; set; }
 

@@ -113,18 +113,16 @@ public class ReviewFixTests
     }
 
     [Fact]
-    public async Task ColdGrantsAfterIdleDelayTheNextSecond()
+    public async Task ColdGrantsDelayTheirPartnerOneWindowLater()
     {
         long now = Stopwatch.Frequency * 1000;
         var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), () => now, (d, ct) => { now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency)); return Task.CompletedTask; });
         var grants = new List<long>();
-        for (int i = 0; i < 20; i++) { await gate.WaitAsync(default); grants.Add(now); }
-        var gap = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;
-        Assert.True(gap >= 1.0 + 0.025 + 0.1 - 0.001, $"11th grant {gap:0.000}s after the first");
-        // Warm grants (the second second) are not delayed further.
-        now += Stopwatch.Frequency / 10;
-        var warmStart = now;
-        for (int i = 0; i < 10; i++) await gate.WaitAsync(default);
-        Assert.True((now - warmStart) / (double)Stopwatch.Frequency < 1.2);
+        for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(now); }
+        var cold = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;
+        Assert.True(cold >= 1.0 + 0.025 + 0.15 - 0.001, $"11th grant {cold:0.000}s after the first (cold)");
+        // The warm partners are only paced (0.1 s apart), not pushed back further.
+        var warm = (grants[14] - grants[13]) / (double)Stopwatch.Frequency;
+        Assert.True(warm < 0.11, $"15th grant {warm:0.000}s after the 14th");
     }
 }

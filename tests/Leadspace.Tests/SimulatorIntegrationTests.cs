@@ -7,7 +7,12 @@ using Xunit;
 
 namespace Leadspace.Tests;
 
+/// <summary>Timing-sensitive tests run alone, not beside other test classes competing for the 2 cores.</summary>
+[CollectionDefinition("Timing", DisableParallelization = true)]
+public class TimingCollection { }
+
 /// <summary>The client and engine against the real simulator over HTTP, with faults injected.</summary>
+[Collection("Timing")]
 public class SimulatorIntegrationTests
 {
     private static List<EnrichmentResult> Run(LeadspaceClient client, int rows, int window = 64)
@@ -73,15 +78,16 @@ public class SimulatorIntegrationTests
     }
 
     [Fact]
-    public async Task AtTheServersLimitTheGateCausesNo429s()
+    public async Task TheServerNeverSeesMoreThanTheConfiguredRateInAnyOneSecondWindow()
     {
-        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 25, LatencyMs = 20, JitterMs = 10 });
+        // The server does not limit here: it only measures what arrives, in a true sliding window.
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 0, LatencyMs = 20, JitterMs = 10 });
         using var client = Client(sim, 25);
-        var results = Run(client, 75);
-        Assert.Equal(75, results.Count);
+        var results = Run(client, 100);
+        Assert.Equal(100, results.Count);
         var stats = sim.GetStats();
-        Assert.Equal(0, stats.Count(429));
-        Assert.True(stats.MaxAcceptedInAnyWindow <= 25);
+        Assert.True(stats.MaxAcceptedInAnyWindow <= 25, $"{stats.MaxAcceptedInAnyWindow} calls arrived within one second");
+        Assert.True(stats.MaxAcceptedInAnyWindow >= 23, $"only {stats.MaxAcceptedInAnyWindow} in the busiest second: the gate is too slow");
     }
 
     [Fact]
@@ -120,6 +126,8 @@ public class SimulatorIntegrationTests
         using var client = new LeadspaceClient(settings,
             http => new OAuthTokenProvider(http, sim.BaseUri, sim.Options.ProgramId, ClientTests.Secure(sim.Options.OAuthSecret)), new RateGate(40));
         var results = Run(client, 120); // ~3 s at 40/s: the token expires twice
+        Assert.True(results.All(r => r.Status is EnrichmentOutcome.Enriched or EnrichmentOutcome.NotMatched),
+            string.Join("\n", results.Where(r => r.Status == EnrichmentOutcome.Failed).Take(3).Select(r => r.Message)));
         Assert.All(results, r => Assert.Contains(r.Status, new[] { EnrichmentOutcome.Enriched, EnrichmentOutcome.NotMatched }));
         Assert.True(sim.GetStats().OAuthCalls >= 2);
     }

@@ -160,6 +160,32 @@ namespace Leadspace.Client
             }
         }
 
+        private int _connectionHighWater;
+        private long _lastSendTicks;
+        private int _active; // calls granted by the gate and not finished
+
+        /// <summary>
+        /// Called by the gate at the moment of a grant. Whether this call will likely open a new connection:
+        /// the pool keeps one connection per call that was ever active at once (until it has been idle for a
+        /// while), so a new one opens only when more calls are active than ever before.
+        /// </summary>
+        private bool GrantAndProbeConnection()
+        {
+            int active = Interlocked.Increment(ref _active);
+            long now = Stopwatch.GetTimestamp();
+            long last = Interlocked.Exchange(ref _lastSendTicks, now);
+            if (last != 0 && now - last > PoolIdleTimeout.TotalSeconds * Stopwatch.Frequency) Interlocked.Exchange(ref _connectionHighWater, 0);
+            while (true)
+            {
+                int high = Volatile.Read(ref _connectionHighWater);
+                if (active <= high) return false;
+                if (Interlocked.CompareExchange(ref _connectionHighWater, active, high) == high) return true;
+            }
+        }
+
+        /// <summary>Idle pooled connections are closed after about this long (.NET: 1–2 minutes; be conservative).</summary>
+        private static readonly TimeSpan PoolIdleTimeout = TimeSpan.FromSeconds(50);
+
         private readonly struct AttemptOutcome
         {
             public AttemptOutcome(bool stopped, TimeSpan? retryAfter) { Stopped = stopped; RetryAfter = retryAfter; }
@@ -175,23 +201,31 @@ namespace Leadspace.Client
             //    send, so the spacing it enforces is the spacing on the wire. A stop here sends nothing.
             Statistics.EnterQueue();
             string token;
-            bool slot = false;
+            bool slot = false, granted = false;
+            void Release()
+            {
+                if (slot) _concurrency.Release();
+                if (granted) Interlocked.Decrement(ref _active);
+            }
             try
             {
                 await _concurrency.WaitAsync(stopOrAbort).ConfigureAwait(false);
                 slot = true;
                 token = await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
-                await Gate.WaitAsync(stopOrAbort).ConfigureAwait(false);
+                await Gate.WaitAsync(stopOrAbort, () => { granted = true; return GrantAndProbeConnection(); }).ConfigureAwait(false);
+                // The wait may have outlived the token (OAuth): take the current one, without delaying the send
+                // unless it has really expired.
+                token = Tokens.PeekValidToken() ?? await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                if (slot) _concurrency.Release();
+                Release();
                 Stopped(result, abort.IsCancellationRequested ? "The run was stopped (Ctrl+C) before this row was sent." : "The run stopped before this row was sent.");
                 return new AttemptOutcome(true, null);
             }
             catch (LeadspaceAuthenticationException ex)
             {
-                if (slot) _concurrency.Release();
+                Release();
                 result.Failure = FailureKind.Unauthorized;
                 result.HttpStatus = ex.HttpStatus;
                 result.Message = ex.Message;
@@ -200,14 +234,14 @@ namespace Leadspace.Client
             }
             catch (LeadspaceTokenUnavailableException ex)
             {
-                if (slot) _concurrency.Release();
+                Release();
                 result.Failure = FailureKind.ConnectFailed; // nothing sent: safe to retry
                 result.Message = ex.Message;
                 return null;
             }
             catch
             {
-                if (slot) _concurrency.Release();
+                Release();
                 throw;
             }
             finally
@@ -280,7 +314,7 @@ namespace Leadspace.Client
             finally
             {
                 Statistics.LeaveFlight();
-                _concurrency.Release();
+                Release();
             }
 
             Statistics.Answer(status, attemptWatch.Elapsed);

@@ -34,10 +34,10 @@ namespace Leadspace.Client
         private int _queued;
         private long _lastActivity;
         private long _lastGrant;
-        private int _coldGrants;
+        private int _warmupGrants;
         private bool _disposed;
 
-        /// <summary>A gate unused for this long treats its next second of grants as "cold" (see ColdStartGuard).</summary>
+        /// <summary>A gate unused for this long treats its next window of grants as cold.</summary>
         public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
 
         /// <summary>Timer slack allowed on every grant (Windows timers tick every 15.6 ms): without it a
@@ -49,7 +49,7 @@ namespace Leadspace.Client
             _clock = clock ?? Stopwatch.GetTimestamp;
             _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
             Guard = guard ?? TimeSpan.FromMilliseconds(25);
-            ColdStartGuard = TimeSpan.FromMilliseconds(100);
+            ColdStartGuard = TimeSpan.FromMilliseconds(150);
             _lastActivity = _clock();
             SetRate(requestsPerSecond);
         }
@@ -58,10 +58,10 @@ namespace Leadspace.Client
         public TimeSpan Guard { get; }
 
         /// <summary>
-        /// After an idle gate, the first second of calls each open a new connection (TCP and TLS handshakes),
-        /// so they reach the server later than they leave; the next second's calls, on warm connections,
-        /// arrive at once. Cold grants are therefore recorded this much later than they happened, so the
-        /// server's one-second window never holds a late cold call plus a full second of warm ones.
+        /// A call that opens a new connection (TCP and TLS handshakes) reaches the server later than it leaves,
+        /// while the call one window later, on a warm connection, arrives at once. Grants for such "cold" calls
+        /// are recorded this much later than they happened, so the server's one-second window never holds a
+        /// late cold call plus a full window of warm ones.
         /// </summary>
         public TimeSpan ColdStartGuard { get; set; }
 
@@ -137,7 +137,7 @@ namespace Leadspace.Client
         }
 
         /// <summary>Earliest time a grant may happen; grants it when that is now.</summary>
-        private bool TryGrant(out long waitUntil)
+        private bool TryGrant(Func<bool>? coldProbe, out long waitUntil)
         {
             lock (_lock)
             {
@@ -155,25 +155,27 @@ namespace Leadspace.Client
                     waitUntil = earliest;
                     return false;
                 }
-                if (_lastGrant == 0 || now - _lastGrant > (long)(IdleAfter.TotalSeconds * TicksPerSecond)) _coldGrants = _ring.Length;
-                long recorded = now;
-                if (_coldGrants > 0)
-                {
-                    _coldGrants--;
-                    recorded = now + (long)(ColdStartGuard.TotalSeconds * TicksPerSecond);
-                }
+                // Cold: the first window after the gate was idle (the process, its JIT and its connections are
+                // warming up, so those calls reach the server late), or a call that will open a new connection.
+                if (_lastGrant == 0 || now - _lastGrant > (long)(IdleAfter.TotalSeconds * TicksPerSecond)) _warmupGrants = _ring.Length;
+                bool cold = coldProbe != null && coldProbe();
+                if (_warmupGrants > 0) { _warmupGrants--; cold = true; }
+                _lastGrant = now;
+                long recorded = cold ? now + (long)(ColdStartGuard.TotalSeconds * TicksPerSecond) : now;
                 _tat = Math.Max(_tat, now) + interval;
                 _ring[_ringHead] = recorded;
                 _ringHead = (_ringHead + 1) % _ring.Length;
                 _lastActivity = now;
-                _lastGrant = now;
                 waitUntil = now;
                 return true;
             }
         }
 
         /// <summary>Waits for a permit. Throws OperationCanceledException when cancelled.</summary>
-        public async Task WaitAsync(CancellationToken cancellationToken)
+        /// <param name="cancellationToken">Cancels the wait; a cancelled waiter leaves no reservation.</param>
+        /// <param name="coldProbe">Called once, at the moment of the grant: true when the call will likely open a
+        /// new connection (see <see cref="ColdStartGuard"/>).</param>
+        public async Task WaitAsync(CancellationToken cancellationToken, Func<bool>? coldProbe = null)
         {
             if (_disposed) throw new ObjectDisposedException(nameof(RateGate));
             Interlocked.Increment(ref _queued);
@@ -182,7 +184,7 @@ namespace Leadspace.Client
                 await _turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    while (!TryGrant(out var until))
+                    while (!TryGrant(coldProbe, out var until))
                     {
                         var wait = TimeSpan.FromSeconds((until - _clock()) / TicksPerSecond);
                         if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
@@ -245,7 +247,7 @@ namespace Leadspace.Client
             if (!_turnstile.Wait(0)) return GateLease.Failed;
             try
             {
-                if (!TryGrant(out _)) { Interlocked.Increment(ref _failed); return GateLease.Failed; }
+                if (!TryGrant(null, out _)) { Interlocked.Increment(ref _failed); return GateLease.Failed; }
                 Interlocked.Increment(ref _granted);
                 return GateLease.Acquired;
             }

@@ -23,6 +23,9 @@ namespace Leadspace.Client
 
         Task<string> GetTokenAsync(CancellationToken cancellationToken);
 
+        /// <summary>The current token if it has not expired yet (renewal margin ignored), without waiting.</summary>
+        string? PeekValidToken();
+
         /// <summary>After a 401 with <paramref name="rejectedToken"/>: obtains a new token once. True when a
         /// different token is now available and the call is worth repeating.</summary>
         Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken);
@@ -75,6 +78,7 @@ namespace Leadspace.Client
         public string Method => "PerpetualToken";
         public DateTimeOffset? ExpiresAt => null;
         public Task<string> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult(_token);
+        public string? PeekValidToken() => _token;
         public Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken) => Task.FromResult(false);
         public void Dispose() { }
         public override string ToString() => "PerpetualToken(redacted)";
@@ -124,6 +128,12 @@ namespace Leadspace.Client
             var lifetime = _expiresAt - _issuedAt;
             var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, Math.Max(0, lifetime.Ticks / 10)));
             return _now() >= _expiresAt - skew;
+        }
+
+        public string? PeekValidToken()
+        {
+            var t = _token;
+            return t != null && _now() < _expiresAt ? t : null;
         }
 
         public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
