@@ -224,8 +224,18 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $failed = @($first | Where-Object Status -eq 'Failed')
             $failed.Count | Should -BeGreaterThan 0
             $err.Count | Should -Be $failed.Count
-            $err[0].FullyQualifiedErrorId | Should -Match '^LeadspaceServerError'
-            $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            foreach ($e in $err) {
+                # 500/502/503 are server errors; 504 (gateway timeout) is a timeout: the call may have been processed.
+                if ($e.TargetObject -and $e.Exception.Result.HttpStatus -eq 504) {
+                    $e.FullyQualifiedErrorId | Should -Match '^LeadspaceTimeout,'
+                    $e.CategoryInfo.Category | Should -Be 'OperationTimeout'
+                }
+                else {
+                    $e.FullyQualifiedErrorId | Should -Match '^LeadspaceServerError,'
+                    $e.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+                }
+                $e.Exception.Result.TrackingId | Should -Not -BeNullOrEmpty
+            }
             Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0 }
             Reset-LeadspaceSimulator -Simulator $sim
             $retry = $err.TargetObject | Invoke-LeadspaceEnrichment
