@@ -33,12 +33,7 @@ namespace Leadspace.Client
         private long _granted, _failed;
         private int _queued;
         private long _lastActivity;
-        private long _lastGrant;
-        private int _warmupGrants;
         private bool _disposed;
-
-        /// <summary>A gate unused for this long treats its next window of grants as cold.</summary>
-        public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
 
         /// <summary>Timer slack allowed on every grant (Windows timers tick every 15.6 ms): without it a
         /// late wake-up would be lost for good and the rate would fall well short of the limit.</summary>
@@ -49,7 +44,7 @@ namespace Leadspace.Client
             _clock = clock ?? Stopwatch.GetTimestamp;
             _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
             Guard = guard ?? TimeSpan.FromMilliseconds(25);
-            ColdStartGuard = TimeSpan.FromMilliseconds(150);
+            ColdStartGuard = TimeSpan.FromMilliseconds(100);
             _lastActivity = _clock();
             SetRate(requestsPerSecond);
         }
@@ -155,12 +150,8 @@ namespace Leadspace.Client
                     waitUntil = earliest;
                     return false;
                 }
-                // Cold: the first window after the gate was idle (the process, its JIT and its connections are
-                // warming up, so those calls reach the server late), or a call that will open a new connection.
-                if (_lastGrant == 0 || now - _lastGrant > (long)(IdleAfter.TotalSeconds * TicksPerSecond)) _warmupGrants = _ring.Length;
+                // Cold: a call that will open a new connection (which is also every call of a first burst).
                 bool cold = coldProbe != null && coldProbe();
-                if (_warmupGrants > 0) { _warmupGrants--; cold = true; }
-                _lastGrant = now;
                 long recorded = cold ? now + (long)(ColdStartGuard.TotalSeconds * TicksPerSecond) : now;
                 _tat = Math.Max(_tat, now) + interval;
                 _ring[_ringHead] = recorded;
