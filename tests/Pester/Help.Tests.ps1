@@ -140,6 +140,11 @@ Describe 'about_Leadspace' {
         $about | Should -Match ([regex]::Escape($_))
     }
 
+    It 'explains what stopping a run early costs' {
+        $about | Should -Match 'STOPPING A RUN EARLY'
+        $about | Should -Match 'Select-Object -First 10 \| Invoke-LeadspaceEnrichment'
+    }
+
     It 'lists every ErrorId' {
         foreach ($id in [Leadspace.Engine.ErrorIds].GetFields() | Where-Object IsLiteral | ForEach-Object { $_.GetValue($null) }) {
             $about | Should -Match "\b$id\b"
