@@ -94,6 +94,19 @@ public class RateGateTests
     }
 
     [Fact]
+    public async Task ARetryAfterPauseIsCapped()
+    {
+        var time = new FakeTime();
+        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        await gate.WaitAsync(CancellationToken.None);
+        long before = time.Now;
+        gate.Penalize(TimeSpan.FromHours(1), TimeSpan.FromSeconds(1));
+        await gate.WaitAsync(CancellationToken.None);
+        var waited = (time.Now - before) / (double)Stopwatch.Frequency;
+        Assert.InRange(waited, 1.0, 1.1);
+    }
+
+    [Fact]
     public async Task ACancelledWaiterLeavesNoReservation()
     {
         var gate = new RateGate(2);

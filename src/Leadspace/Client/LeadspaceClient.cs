@@ -136,7 +136,7 @@ namespace Leadspace.Client
                 if (result.Failure == FailureKind.RateLimited)
                 {
                     // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
-                    Gate.Penalize(retryAfter.HasValue && retryAfter.Value > Settings.Retry.MaxDelay ? Settings.Retry.MaxDelay : retryAfter);
+                    Gate.Penalize(retryAfter, Settings.Retry.MaxDelay);
                 }
 
                 if (!Settings.Retry.ShouldRetry(result.Failure, result.Attempts, ambiguousRetries, started.Elapsed, retryAfter, _random, out var delay))
@@ -372,11 +372,12 @@ namespace Leadspace.Client
                     result.Message = "HTTP 400: " + (string.IsNullOrWhiteSpace(text) ? "insufficient input or invalid JSON." : Shorten(text!)); break;
                 case FailureKind.ServerError:
                 case FailureKind.Timeout when status >= 500:
-                    result.TrackingId = ReadField(text, "tracking_id");
-                    var code = ReadField(text, "error");
+                    var error = ReadErrorBody(text);
+                    result.TrackingId = error?.String("tracking_id");
+                    var code = error?.String("error");
                     result.Message = $"HTTP {status}: server error" + (code != null ? $" '{code}'" : string.Empty)
                         + (result.TrackingId != null ? $", tracking id {result.TrackingId}" : string.Empty)
-                        + (ReadField(text, "request_timestamp") is string ts ? $", at {ts}" : string.Empty)
+                        + (error?.String("request_timestamp") is string ts ? $", at {ts}" : string.Empty)
                         + (status == 504 ? " (gateway timeout: the call may have been processed)" : string.Empty) + "."; break;
                 default:
                     result.Message = $"HTTP {status}" + (string.IsNullOrWhiteSpace(text) ? "." : ": " + Shorten(text!)); break;
@@ -385,13 +386,14 @@ namespace Leadspace.Client
 
         private static string Shorten(string text) => text.Length <= 300 ? text.Trim() : text.Substring(0, 300).Trim() + "…";
 
-        private static string? ReadField(string? json, string name)
+        /// <summary>A 5xx body ({"error", "tracking_id", "request_timestamp", …}), parsed once; null when absent or not JSON.</summary>
+        private static JsonObjectReader? ReadErrorBody(string? json)
         {
             if (string.IsNullOrWhiteSpace(json)) return null;
             try
             {
-                using var doc = JsonDocument.Parse(json!);
-                return doc.RootElement.ValueKind == JsonValueKind.Object ? new JsonObjectReader(doc.RootElement).String(name) : null;
+                var root = JsonDocument.Parse(json!).RootElement.Clone();
+                return root.ValueKind == JsonValueKind.Object ? new JsonObjectReader(root) : null;
             }
             catch (JsonException) { return null; }
         }
@@ -404,7 +406,7 @@ namespace Leadspace.Client
 
         private static bool IsConnectFailure(Exception ex)
         {
-            for (var e = ex; e != null; e = e.InnerException!)
+            for (Exception? e = ex; e != null; e = e.InnerException)
             {
                 if (e is SocketException se)
                 {
@@ -412,7 +414,6 @@ namespace Leadspace.Client
                         || se.SocketErrorCode == SocketError.HostUnreachable || se.SocketErrorCode == SocketError.NetworkUnreachable
                         || se.SocketErrorCode == SocketError.TryAgain;
                 }
-                if (e.InnerException == null) break;
             }
             return false;
         }

@@ -97,7 +97,10 @@ namespace Leadspace.Client
         }
 
         /// <summary>Called on a 429: lowers the effective rate and, with a Retry-After, pauses every caller.</summary>
-        public void Penalize(TimeSpan? retryAfter)
+        /// <param name="retryAfter">The server's Retry-After, if any: every caller pauses that long…</param>
+        /// <param name="maxPause">…but never longer than this (default 30 s), so one absurd Retry-After cannot
+        /// freeze the program's gate for every runspace.</param>
+        public void Penalize(TimeSpan? retryAfter, TimeSpan? maxPause = null)
         {
             lock (_lock)
             {
@@ -108,9 +111,11 @@ namespace Leadspace.Client
                     _factor = Math.Max(0.25, _factor * 0.7);
                     _lastPenalty = now;
                 }
-                if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero && retryAfter.Value < TimeSpan.FromHours(1))
+                if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero)
                 {
-                    long until = now + (long)(retryAfter.Value.TotalSeconds * TicksPerSecond);
+                    var cap = maxPause ?? TimeSpan.FromSeconds(30);
+                    var pause = retryAfter.Value < cap ? retryAfter.Value : cap;
+                    long until = now + (long)(pause.TotalSeconds * TicksPerSecond);
                     if (until > _pausedUntil) _pausedUntil = until;
                 }
             }

@@ -251,7 +251,7 @@ namespace Leadspace.Commands
                 engine.Submit(row, rowInput, request);
             }
 
-            foreach (var done in Engine().TakeReady()) Emit(done);
+            foreach (var done in engine.TakeReady()) Emit(done);
             Progress();
         }
 

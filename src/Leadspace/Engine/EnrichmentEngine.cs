@@ -109,9 +109,7 @@ namespace Leadspace.Engine
 
         private static EnrichmentResult NotSent(long rowNumber, EnrichmentRequest request, string message)
         {
-            var r = ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.NotSent, message);
-            r.Failure = FailureKind.None;
-            return r;
+            return ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.NotSent, message);
         }
 
         /// <summary>Results at the head of the window that are complete, in input order; does not block.</summary>

@@ -126,7 +126,7 @@ namespace Leadspace.Mapping
             yield return "|---|---|---|";
             foreach (var f in All)
             {
-                yield return $"| `{f.JsonPath}` | `-{f.ParameterName}` | {string.Join(", ", f.Aliases.Select(a => a))} |";
+                yield return $"| `{f.JsonPath}` | `-{f.ParameterName}` | {string.Join(", ", f.Aliases)} |";
             }
         }
     }

@@ -70,18 +70,6 @@ namespace Leadspace.Model
 
         public string ToJson() => Encoding.UTF8.GetString(ToJsonUtf8());
 
-        /// <summary>A stable key for the request content (used for in-run dedupe and the checkpoint journal).</summary>
-        public string ContentKey()
-        {
-            var sb = new StringBuilder();
-            foreach (var f in RequestField.All)
-            {
-                if (_values.TryGetValue(f, out var v)) sb.Append(f.JsonPath).Append('=').Append(v).Append('\u001f');
-            }
-            foreach (var c in _customFields) sb.Append("cf:").Append(c.Name).Append('=').Append(c.Value).Append('\u001f');
-            return sb.ToString();
-        }
-
         public void WriteTo(Utf8JsonWriter w)
         {
             w.WriteStartObject();
