@@ -25,7 +25,7 @@ public class ClientTests
         return r;
     }
 
-    internal static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
+    internal static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null, TestClock? clock = null)
     {
         var settings = new ConnectionSettings
         {
@@ -35,7 +35,8 @@ public class ClientTests
             Retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) },
         };
         configure?.Invoke(settings);
-        return new LeadspaceClient(settings, tokens ?? (_ => new PerpetualTokenProvider(Secure("tok-123"))), new RateGate(settings.RequestsPerSecond), handler);
+        return new LeadspaceClient(settings, tokens ?? (_ => new PerpetualTokenProvider(Secure("tok-123"))),
+            clock != null ? clock.Gate(settings.RequestsPerSecond) : new RateGate(settings.RequestsPerSecond), handler, clock);
     }
 
     [Fact]
@@ -105,11 +106,11 @@ public class ClientTests
         var handler = new StubHandler((_, n) => Task.FromResult(n == 1
             ? StubHandler.Json(429, "", r => r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1)))
             : StubHandler.Json(200, StubHandler.Enriched)));
-        using var client = Client(handler, s => s.RequestsPerSecond = 30);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var clock = new TestClock();
+        using var client = Client(handler, s => s.RequestsPerSecond = 30, clock: clock);
         var result = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.None, result.Failure);
-        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.95), $"waited only {watch.Elapsed}");
+        Assert.Contains(clock.Delays, d => d >= TimeSpan.FromSeconds(1)); // the retry waited at least the Retry-After
         Assert.True(client.Gate.EffectiveRequestsPerSecond < 30);
     }
 
@@ -179,10 +180,11 @@ public class ClientTests
         var handler = new StubHandler(async (r, _) => { await Task.Delay(30000); return StubHandler.Json(200, StubHandler.Enriched); });
         using var client = Client(handler);
         using var abort = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = await client.EnrichAsync(Request(), default, abort.Token);
+        // Had the abort not reached the call on the wire, the stub would have answered 200 after 30 s.
         Assert.True(result.Stopped);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
+        Assert.Null(result.Response);
+        Assert.Equal(1, result.PossibleCharges);
     }
 
     [Fact]

@@ -5,31 +5,6 @@ namespace Leadspace.Tests;
 
 public class RetryPolicyTests
 {
-    [Theory]
-    [InlineData(400, FailureKind.BadRequest, false)]
-    [InlineData(401, FailureKind.Unauthorized, false)]
-    [InlineData(405, FailureKind.ClientError, false)]
-    [InlineData(415, FailureKind.ClientError, false)]
-    [InlineData(427, FailureKind.CreditsExhausted, false)]
-    [InlineData(429, FailureKind.RateLimited, true)]
-    [InlineData(500, FailureKind.ServerError, true)]
-    [InlineData(502, FailureKind.ServerError, true)]
-    [InlineData(503, FailureKind.ServerError, true)]
-    [InlineData(504, FailureKind.Timeout, true)]
-    [InlineData(404, FailureKind.ClientError, false)]
-    public void ClassifiesStatusCodes(int status, FailureKind kind, bool retryable)
-    {
-        Assert.Equal(kind, RetryPolicy.Classify(status));
-        Assert.Equal(retryable, RetryPolicy.IsRetryable(kind));
-    }
-
-    [Fact]
-    public void OnlyUnauthorizedAndCreditsEndTheRun()
-    {
-        foreach (FailureKind k in Enum.GetValues(typeof(FailureKind)))
-            Assert.Equal(k == FailureKind.Unauthorized || k == FailureKind.CreditsExhausted, RetryPolicy.IsFatal(k));
-    }
-
     [Fact]
     public void BackoffIsExponentialWithFullJitterAndCapped()
     {
@@ -58,15 +33,23 @@ public class RetryPolicyTests
     {
         var policy = new RetryPolicy { MaxAttempts = 3, MaxElapsed = TimeSpan.FromSeconds(10), MaxAmbiguousRetries = 1 };
         var r = new Random(3);
-        Assert.True(policy.ShouldRetry(FailureKind.ServerError, 1, 0, TimeSpan.Zero, null, r, out _));
-        Assert.True(policy.ShouldRetry(FailureKind.ServerError, 2, 0, TimeSpan.Zero, null, r, out _));
-        Assert.False(policy.ShouldRetry(FailureKind.ServerError, 3, 0, TimeSpan.Zero, null, r, out _));
-        Assert.False(policy.ShouldRetry(FailureKind.RateLimited, 1, 0, TimeSpan.FromSeconds(9.9), TimeSpan.FromSeconds(5), r, out _));
-        Assert.True(policy.ShouldRetry(FailureKind.Timeout, 1, 0, TimeSpan.Zero, null, r, out _));
-        Assert.False(policy.ShouldRetry(FailureKind.Timeout, 2, 1, TimeSpan.Zero, null, r, out _));
-        Assert.True(policy.ShouldRetry(FailureKind.ConnectFailed, 2, 1, TimeSpan.Zero, null, r, out _));
-        Assert.False(policy.ShouldRetry(FailureKind.BadRequest, 1, 0, TimeSpan.Zero, null, r, out _));
-        Assert.False(policy.ShouldRetry(FailureKind.CreditsExhausted, 1, 0, TimeSpan.Zero, null, r, out _));
+        Assert.True(policy.ShouldRetry(FailureKind.ServerError, 1, 0, TimeSpan.Zero, null, r, out _, out _));
+        Assert.True(policy.ShouldRetry(FailureKind.ServerError, 2, 0, TimeSpan.Zero, null, r, out _, out _));
+        Assert.False(policy.ShouldRetry(FailureKind.ServerError, 3, 0, TimeSpan.Zero, null, r, out _, out var why));
+        Assert.Contains("-MaxAttempts 3", why);
+        Assert.False(policy.ShouldRetry(FailureKind.RateLimited, 1, 0, TimeSpan.FromSeconds(9.9), TimeSpan.FromSeconds(5), r, out _, out why));
+        Assert.Contains("-MaxRetrySec", why);
+        // possibleCharges counts the failure just seen: one timeout may be resent once, a second may not.
+        Assert.True(policy.ShouldRetry(FailureKind.Timeout, 1, 1, TimeSpan.Zero, null, r, out _, out _));
+        Assert.False(policy.ShouldRetry(FailureKind.Timeout, 2, 2, TimeSpan.Zero, null, r, out _, out why));
+        Assert.Contains("-MaxAmbiguousRetries 1", why);
+        Assert.False(policy.ShouldRetry(FailureKind.BadGateway, 2, 2, TimeSpan.Zero, null, r, out _, out _));
+        // A failure that cannot have been charged is retried whatever the earlier possible charges.
+        Assert.True(policy.ShouldRetry(FailureKind.ConnectFailed, 2, 1, TimeSpan.Zero, null, r, out _, out _));
+        Assert.True(policy.ShouldRetry(FailureKind.ServerError, 2, 5, TimeSpan.Zero, null, r, out _, out _));
+        Assert.False(policy.ShouldRetry(FailureKind.BadRequest, 1, 0, TimeSpan.Zero, null, r, out _, out why));
+        Assert.Null(why);
+        Assert.False(policy.ShouldRetry(FailureKind.CreditsExhausted, 1, 0, TimeSpan.Zero, null, r, out _, out _));
     }
 
     [Theory]

@@ -13,8 +13,8 @@ public class ReviewFixTests
 {
     private static EnrichmentRequest Request() => ClientTests.Request();
 
-    private static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null)
-        => ClientTests.Client(handler, configure, tokens);
+    private static LeadspaceClient Client(StubHandler handler, Action<ConnectionSettings>? configure = null, Func<HttpClient, ITokenProvider>? tokens = null, TestClock? clock = null)
+        => ClientTests.Client(handler, configure, tokens, clock);
 
     [Fact]
     public async Task FractionalRetryAfterIsHonoured()
@@ -22,11 +22,12 @@ public class ReviewFixTests
         var handler = new StubHandler((_, n) => Task.FromResult(n == 1
             ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "0.4"))
             : StubHandler.Json(200, StubHandler.Enriched)));
-        using var client = Client(handler, s => s.Retry.MaxDelay = TimeSpan.FromSeconds(5));
-        var watch = Stopwatch.StartNew();
+        var clock = new TestClock();
+        using var client = Client(handler, s => s.Retry.MaxDelay = TimeSpan.FromSeconds(5), clock: clock);
         var result = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.None, result.Failure);
-        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(380), $"waited {watch.Elapsed}");
+        var total = clock.Delays.Aggregate(TimeSpan.Zero, (a, d) => a + d);
+        Assert.InRange(total.TotalSeconds, 0.4, 0.4 * 1.1 + 0.05); // Retry-After 0.4 s, spread by at most 10 %
     }
 
     [Fact]
@@ -35,13 +36,16 @@ public class ReviewFixTests
         var handler = new StubHandler((_, n) => Task.FromResult(n == 1
             ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "3600"))
             : StubHandler.Json(200, StubHandler.Enriched)));
-        using var client = Client(handler, s => s.Retry.MaxElapsed = TimeSpan.FromSeconds(1));
+        var clock = new TestClock();
+        using var client = Client(handler, s => { s.Retry.MaxElapsed = TimeSpan.FromSeconds(1); s.Retry.MaxDelay = TimeSpan.FromSeconds(2); }, clock: clock);
         var first = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.RateLimited, first.Failure); // gives up: an hour is past the retry budget
-        var watch = Stopwatch.StartNew();
+        while (clock.Delays.TryDequeue(out _)) { }
         var second = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.None, second.Failure);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the next row waited {watch.Elapsed}");
+        // The gate paused the program for at most one retry delay (2 s), not the hour the server asked for.
+        var waited = clock.Delays.Aggregate(TimeSpan.Zero, (a, d) => a + d);
+        Assert.InRange(waited.TotalSeconds, 0, 2.0 + 0.05);
     }
 
     [Fact]
@@ -58,21 +62,23 @@ public class ReviewFixTests
             }
             return Task.FromResult(StubHandler.Json(200, StubHandler.Enriched));
         });
-        using var client = Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s")));
+        var clock = new TestClock();
+        using var client = Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), () => clock.UtcNow), clock: clock);
         var result = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.None, result.Failure);
         Assert.Equal(2, authorize);
+        Assert.Contains(clock.Delays, d => d >= OAuthTokenProvider.Backoff(1)); // waited for the endpoint's backoff
     }
 
     [Fact]
     public async Task AHangingOAuthEndpointTimesOut()
     {
-        var handler = new StubHandler(async (_, _) => { await Task.Delay(30000); return StubHandler.Json(200, "{}"); });
+        // Had the timeout not fired, the endpoint would have handed out a valid token after 30 s.
+        var handler = new StubHandler(async (_, _) => { await Task.Delay(30000); return StubHandler.Json(200, """{"token":"t","refreshToken":"r","expiration":4102444800}"""); });
         using var http = new HttpClient(handler);
         using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "p", ClientTests.Secure("s"), timeout: TimeSpan.FromMilliseconds(200));
-        var watch = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3));
+        var ex = await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
+        Assert.Contains("did not answer within", ex.Message);
     }
 
     [Fact]
@@ -83,9 +89,11 @@ public class ReviewFixTests
         var call = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.Unauthorized, call.Failure);
         Assert.False(call.Sent);
+        // Nothing was sent: the row is NotSent (free to resend); the run's terminating error carries LeadspaceUnauthorized.
         var row = EnrichmentEngine.Shape(1, Request(), call);
-        Assert.Equal(EnrichmentOutcome.Failed, row.Status);
-        Assert.Equal(ErrorIds.Unauthorized, row.ErrorId);
+        Assert.Equal(EnrichmentOutcome.NotSent, row.Status);
+        Assert.Equal(ErrorIds.NotSent, row.ErrorId);
+        Assert.Equal(FailureKind.Unauthorized, row.Failure);
         Assert.Contains("no credit", row.Message);
     }
 
@@ -103,13 +111,6 @@ public class ReviewFixTests
         var result = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.InvalidResponse, result.Failure);
         Assert.Equal(1, handler.Calls);
-    }
-
-    [Fact]
-    public void GatewayTimeoutIsAmbiguous()
-    {
-        Assert.True(RetryPolicy.IsAmbiguous(RetryPolicy.Classify(504)));
-        Assert.False(RetryPolicy.IsAmbiguous(RetryPolicy.Classify(503)));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
+using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -23,24 +24,44 @@ namespace Leadspace.Client
         public FailureKind Failure { get; set; }
         public string? Message { get; set; }
         public string? TrackingId { get; set; }
+        /// <summary>HTTP requests sent for this row.</summary>
         public int Attempts { get; set; }
         /// <summary>False when no attempt reached the network (the row cost nothing).</summary>
         public bool Sent { get; set; }
         /// <summary>True when the run was stopped before this call could finish.</summary>
         public bool Stopped { get; set; }
+        /// <summary>Sends of this row (earlier runs included) that may have been charged although no answer arrived
+        /// (ambiguous failures, see <see cref="FailureTable"/>).</summary>
+        public int PossibleCharges { get; set; }
+        /// <summary>True when a 2xx answer arrived: Leadspace charged the call.</summary>
+        public bool Charged => HttpStatus.HasValue && HttpStatus.Value >= 200 && HttpStatus.Value < 300;
 
         /// <summary>The token of the last attempt (to renew it after a 401); never shown.</summary>
         internal string? LastToken { get; set; }
     }
 
+    /// <summary>What one call needs to know about the run it belongs to.</summary>
+    public sealed class CallContext
+    {
+        /// <summary>Cancelled when the run must not start new attempts (a fatal answer, a stopped pipeline); attempts
+        /// already on the wire finish.</summary>
+        public CancellationToken StopSending { get; set; }
+        /// <summary>Cancelled when calls on the wire must be abandoned too (Ctrl+C, after the grace period).</summary>
+        public CancellationToken Abort { get; set; }
+        /// <summary>The run's view of the server as a whole (unreachable, timing out); null for a lone call.</summary>
+        public RunHealth? Health { get; set; }
+        /// <summary>Called right before each request goes on the wire (the run journal's write-ahead record); an
+        /// exception from it stops the call unsent with <see cref="FailureKind.CheckpointFailed"/>.</summary>
+        public Action? BeforeSend { get; set; }
+        /// <summary>Sends of the same request in earlier runs that may have been charged without an answer: they
+        /// count against -MaxAmbiguousRetries.</summary>
+        public int PriorPossibleCharges { get; set; }
+    }
+
     /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
     public interface IEnrichmentCaller
     {
-        /// <param name="request">The request to send.</param>
-        /// <param name="stopSending">Cancelled when the run must not start new attempts (a fatal answer);
-        /// attempts already on the wire finish.</param>
-        /// <param name="abort">Cancelled on Ctrl+C: everything stops at once.</param>
-        Task<CallResult> EnrichAsync(EnrichmentRequest request, CancellationToken stopSending, CancellationToken abort);
+        Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context);
     }
 
     /// <summary>
@@ -55,12 +76,20 @@ namespace Leadspace.Client
         private readonly Uri _enrichUri;
         private readonly SemaphoreSlim _concurrency;
         private readonly Random _random = new Random();
+        private readonly Clock _clock;
 
-        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, RateGate gate, HttpMessageHandler? handler = null)
+        /// <summary>The largest answer body read (a bigger one is an invalid response).</summary>
+        public const int MaxBodyBytes = 64 * 1024 * 1024;
+
+        /// <summary>Consecutive failed OAuth token fetches after which a run stops (<see cref="FailureKind.TokenOutage"/>).</summary>
+        public const int TokenOutageAfter = 5;
+
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, RateGate gate, HttpMessageHandler? handler = null, Clock? clock = null)
         {
             settings.Validate();
             Settings = settings;
             Gate = gate;
+            _clock = clock ?? Clock.System;
             _http = new HttpClient(handler ?? CreateHandler(settings.MaxConcurrency), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
@@ -98,64 +127,78 @@ namespace Leadspace.Client
             return handler;
         }
 
-        public async Task<CallResult> EnrichAsync(EnrichmentRequest request, CancellationToken stopSending, CancellationToken abort)
+        /// <summary>One call with no run around it (tests, a single record).</summary>
+        public Task<CallResult> EnrichAsync(EnrichmentRequest request, CancellationToken stopSending, CancellationToken abort)
+            => EnrichAsync(request, new CallContext { StopSending = stopSending, Abort = abort });
+
+        /// <summary>
+        /// Sends one request, retrying as <see cref="FailureTable"/> and the <see cref="RetryPolicy"/> allow. Never
+        /// throws for a failure of the call: the outcome is in the result.
+        /// </summary>
+        public async Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context)
         {
-            var result = new CallResult();
-            var started = Stopwatch.StartNew();
-            int ambiguousRetries = 0;
+            var result = new CallResult { PossibleCharges = context.PriorPossibleCharges };
+            long started = _clock.Timestamp;
+            int tries = 0; // every attempt, a failed token fetch included: drives -MaxAttempts and the backoff
             bool renewed = false;
             byte[] body = request.ToJsonUtf8();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopSending, abort);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.StopSending, context.Abort);
 
             while (true)
             {
-                TimeSpan? retryAfter = null;
-                if (await TryAttemptAsync(body, result, linked.Token, abort).ConfigureAwait(false) is AttemptOutcome outcome)
-                {
-                    if (outcome.Stopped) return result;
-                    retryAfter = outcome.RetryAfter;
-                }
+                tries++;
+                var (next, retryAfter) = await AttemptAsync(body, result, context, linked.Token).ConfigureAwait(false);
+                if (next == Next.Done || result.Failure == FailureKind.None) return result;
 
-                if (result.Failure == FailureKind.None) return result;
+                var kind = result.Failure;
+                if (FailureTable.IsAmbiguous(kind)) result.PossibleCharges++;
 
-                if (result.Failure == FailureKind.Unauthorized && !renewed && result.Sent)
+                if (kind == FailureKind.Unauthorized && !renewed && result.Sent)
                 {
                     renewed = true;
                     bool again;
-                    try { again = await Tokens.RenewAfterUnauthorizedAsync(result.LastToken ?? string.Empty, abort).ConfigureAwait(false); }
+                    try { again = await Tokens.RenewAfterUnauthorizedAsync(result.LastToken ?? string.Empty, context.Abort).ConfigureAwait(false); }
                     catch (OperationCanceledException) { return Stopped(result, "The run was stopped (Ctrl+C)."); }
                     catch (LeadspaceTokenUnavailableException ex)
                     {
                         // The renewal itself failed for a passing reason: retry the row later (nothing charged).
-                        result.Failure = FailureKind.ConnectFailed;
+                        result.Failure = FailureKind.TokenUnavailable;
                         result.Message = "HTTP 401, and the OAuth token could not be renewed: " + ex.Message;
                         again = false;
                     }
                     if (again) continue;
+                    kind = result.Failure;
                 }
-                if (result.Failure == FailureKind.RateLimited)
+                if (kind == FailureKind.RateLimited)
                 {
                     // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
                     Gate.Penalize(retryAfter, Settings.Retry.MaxDelay);
                 }
+                if (FailureTable.IsFatal(kind)) { Statistics.Failure(); return result; }
 
-                if (!Settings.Retry.ShouldRetry(result.Failure, result.Attempts, ambiguousRetries, started.Elapsed, retryAfter, _random, out var delay))
+                if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _clock.Since(started), retryAfter, _random, out var delay, out var why))
                 {
                     Statistics.Failure();
+                    if (why != null) result.Message += " " + why;
                     return result;
                 }
-                if (RetryPolicy.IsAmbiguous(result.Failure)) ambiguousRetries++;
+                if (kind == FailureKind.Timeout && context.Health != null && !context.Health.AllowTimeoutResend())
+                {
+                    var (timeouts, recent) = context.Health.RecentTimeouts;
+                    Statistics.Failure();
+                    result.Message += $" Not resent: {timeouts} of the run's last {recent} calls timed out" + (context.Health.Answered == 0 ? " and none has been answered yet" : string.Empty)
+                        + $", so a resend would likely be charged again for nothing; consider a larger -TimeoutSec (now {Settings.Timeout.TotalSeconds:0.#} s).";
+                    return result;
+                }
                 Statistics.Retry();
                 try
                 {
-                    await Task.Delay(delay, linked.Token).ConfigureAwait(false);
+                    await _clock.Delay(delay, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    result.Stopped = true;
                     Statistics.Failure();
-                    result.Message += abort.IsCancellationRequested ? " (Ctrl+C before the retry)" : " (the run stopped before the retry)";
-                    return result;
+                    return Stopped(result, context.Abort.IsCancellationRequested ? "(Ctrl+C before the retry)" : "(the run stopped before the retry)");
                 }
             }
         }
@@ -186,17 +229,14 @@ namespace Leadspace.Client
         /// <summary>Idle pooled connections are closed after about this long (.NET: 1–2 minutes; be conservative).</summary>
         private static readonly TimeSpan PoolIdleTimeout = TimeSpan.FromSeconds(50);
 
-        private readonly struct AttemptOutcome
-        {
-            public AttemptOutcome(bool stopped, TimeSpan? retryAfter) { Stopped = stopped; RetryAfter = retryAfter; }
-            public bool Stopped { get; }
-            public TimeSpan? RetryAfter { get; }
-        }
+        private enum Next { Retry, Done }
 
-        /// <summary>One attempt: a free slot, a token, the program's rate, then the request. Fills
-        /// <paramref name="result"/>; Stopped means the caller must return it as it is.</summary>
-        private async Task<AttemptOutcome?> TryAttemptAsync(byte[] body, CallResult result, CancellationToken stopOrAbort, CancellationToken abort)
+        /// <summary>One attempt: a free slot, a token, the program's rate, the write-ahead hook, then the request,
+        /// bounded as a whole (headers and body) by the timeout. Fills <paramref name="result"/>; Done means the
+        /// caller must return it as it is (stopped, refused, journal failure, or an answer).</summary>
+        private async Task<(Next Next, TimeSpan? RetryAfter)> AttemptAsync(byte[] body, CallResult result, CallContext context, CancellationToken stopOrAbort)
         {
+            var abort = context.Abort;
             // 1. A free slot, a token, then the program's rate: the gate is passed last, right before the
             //    send, so the spacing it enforces is the spacing on the wire. A stop here sends nothing.
             Statistics.EnterQueue();
@@ -204,8 +244,8 @@ namespace Leadspace.Client
             bool slot = false, granted = false;
             void Release()
             {
-                if (slot) _concurrency.Release();
-                if (granted) Interlocked.Decrement(ref _active);
+                if (slot) { slot = false; _concurrency.Release(); }
+                if (granted) { granted = false; Interlocked.Decrement(ref _active); }
             }
             try
             {
@@ -216,28 +256,31 @@ namespace Leadspace.Client
                 // The wait may have outlived the token (OAuth): take the current one, without delaying the send
                 // unless it has really expired.
                 token = Tokens.PeekValidToken() ?? await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
+                stopOrAbort.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException)
             {
                 Release();
                 Stopped(result, abort.IsCancellationRequested ? "The run was stopped (Ctrl+C) before this row was sent." : "The run stopped before this row was sent.");
-                return new AttemptOutcome(true, null);
+                return (Next.Done, null);
             }
             catch (LeadspaceAuthenticationException ex)
             {
                 Release();
                 result.Failure = FailureKind.Unauthorized;
-                result.HttpStatus = ex.HttpStatus;
+                result.HttpStatus ??= ex.HttpStatus;
                 result.Message = ex.Message;
                 Statistics.Failure();
-                return new AttemptOutcome(true, null);
+                return (Next.Done, null);
             }
             catch (LeadspaceTokenUnavailableException ex)
             {
                 Release();
-                result.Failure = FailureKind.ConnectFailed; // nothing sent: safe to retry
-                result.Message = ex.Message;
-                return null;
+                // Nothing sent: safe to retry, with backoff; the run stops once fetches keep failing.
+                bool outage = Tokens.ConsecutiveFailures >= TokenOutageAfter;
+                result.Failure = outage ? FailureKind.TokenOutage : FailureKind.TokenUnavailable;
+                result.Message = outage ? $"OAuth token fetches failed {Tokens.ConsecutiveFailures} times in a row: {ex.Message}" : ex.Message;
+                return (Next.Retry, ex.RetryAfter); // wait for the provider's backoff rather than burn attempts
             }
             catch
             {
@@ -249,7 +292,21 @@ namespace Leadspace.Client
                 Statistics.LeaveQueue();
             }
 
-            // 2. The request.
+            // 2. The write-ahead record (run journal): if it cannot be written, nothing is sent.
+            if (context.BeforeSend != null)
+            {
+                try { context.BeforeSend(); }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    Release();
+                    result.Failure = FailureKind.CheckpointFailed;
+                    result.Message = "The run journal could not be written, so the call was not sent: " + ex.Message;
+                    return (Next.Done, null);
+                }
+            }
+
+            // 3. The request: headers and body within the timeout.
+            bool sentBefore = result.Sent;
             result.Attempts++;
             result.Sent = true;
             result.LastToken = token;
@@ -257,59 +314,50 @@ namespace Leadspace.Client
             int status = 0;
             string? text = null;
             TimeSpan? retryAfter = null;
-            var attemptWatch = Stopwatch.StartNew();
+            Exception? bodyError = null;
+            long attemptStarted = _clock.Timestamp;
             Statistics.EnterFlight();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+            timeout.CancelAfter(Settings.Timeout);
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-                timeout.CancelAfter(Settings.Timeout);
                 using var message = new HttpRequestMessage(HttpMethod.Post, _enrichUri) { Content = new ByteArrayContent(body) };
                 message.Content.Headers.ContentType = JsonType;
                 message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                HttpResponseMessage? response = null;
+                using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                status = (int)response.StatusCode;
+                retryAfter = ReadRetryAfter(response);
                 try
                 {
-                    response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-                    status = (int)response.StatusCode;
-                    retryAfter = ReadRetryAfter(response);
-                    text = response.Content == null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                    text = await ReadBodyAsync(response, timeout.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (status >= 200 && status < 300 && !abort.IsCancellationRequested && !(ex is OutOfMemoryException))
+                catch (Exception ex) when (!abort.IsCancellationRequested && !(ex is OutOfMemoryException))
                 {
-                    // The answer was a success but its body was lost: the credit is spent, never retry.
-                    result.Failure = FailureKind.InvalidResponse;
-                    result.HttpStatus = status;
-                    result.Message = $"HTTP {status}, but the body could not be read (not retried: the credit is spent): {ex.Message}";
-                }
-                catch (OperationCanceledException) when (!abort.IsCancellationRequested)
-                {
-                    status = 0;
-                    result.Failure = FailureKind.Timeout;
-                    result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
-                }
-                catch (HttpRequestException ex)
-                {
-                    status = 0;
-                    result.Failure = IsConnectFailure(ex) ? FailureKind.ConnectFailed : FailureKind.ConnectionLost;
-                    result.Message = (result.Failure == FailureKind.ConnectFailed ? "Could not connect: " : "The connection was lost before an answer arrived; the call may have been processed: ") + Flatten(ex);
-                }
-                catch (IOException ex)
-                {
-                    status = 0;
-                    result.Failure = FailureKind.ConnectionLost;
-                    result.Message = "The connection was lost before an answer arrived; the call may have been processed: " + ex.Message;
-                }
-                finally
-                {
-                    response?.Dispose();
+                    bodyError = ex;
                 }
             }
-            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            catch (Exception) when (abort.IsCancellationRequested)
             {
                 result.Stopped = true;
                 result.Failure = FailureKind.ConnectionLost;
-                result.Message = "The run was stopped (Ctrl+C) while this call was in flight; it may have been processed.";
-                return new AttemptOutcome(true, null);
+                result.PossibleCharges++;
+                result.Message = "The run was stopped (Ctrl+C) while this call was in flight; it may have been processed (and charged).";
+                return (Next.Done, null);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                result.Failure = FailureKind.Timeout;
+                result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
+            }
+            catch (HttpRequestException ex)
+            {
+                result.Failure = IsConnectFailure(ex) ? FailureKind.ConnectFailed : FailureKind.ConnectionLost;
+                result.Message = (result.Failure == FailureKind.ConnectFailed ? "Could not connect: " : "The connection was lost before an answer arrived; the call may have been processed (and charged): ") + Flatten(ex);
+            }
+            catch (IOException ex)
+            {
+                result.Failure = FailureKind.ConnectionLost;
+                result.Message = "The connection was lost before an answer arrived; the call may have been processed (and charged): " + ex.Message;
             }
             finally
             {
@@ -317,19 +365,41 @@ namespace Leadspace.Client
                 Release();
             }
 
-            Statistics.Answer(status, attemptWatch.Elapsed);
-            if (result.Failure == FailureKind.InvalidResponse)
+            Statistics.Answer(status, _clock.Since(attemptStarted));
+            var health = context.Health;
+            if (status == 0)
             {
-                Statistics.Failure();
-                return new AttemptOutcome(true, null);
-            }
-            if (status != 0)
-            {
-                result.HttpStatus = status;
-                result.Failure = RetryPolicy.Classify(status);
+                switch (result.Failure)
+                {
+                    case FailureKind.Timeout:
+                        health?.RecordTimeout();
+                        if (health != null && health.IsUnresponsive) MarkUnreachable(result, $"the last {RunHealth.UnresponsiveAfter} calls all timed out after {Settings.Timeout.TotalSeconds:0.#} s and none was answered");
+                        break;
+                    case FailureKind.ConnectFailed:
+                        result.Sent = sentBefore; // no connection, so nothing left this machine
+                        if (health != null && health.RecordConnectFailure()) MarkUnreachable(result, $"the last {RunHealth.UnreachableAfter} calls could not connect and none was answered");
+                        break;
+                    case FailureKind.ConnectionLost:
+                        health?.RecordConnectionLost();
+                        break;
+                }
+                return (Next.Retry, null);
             }
 
-            // 3. Success, or what the failure means.
+            health?.RecordAnswer();
+            result.HttpStatus = status;
+            bool success = status >= 200 && status < 300;
+            if (success && bodyError != null)
+            {
+                // The answer was a success but its body was lost: the credit is spent, never retry.
+                result.Failure = FailureKind.InvalidResponse;
+                result.Message = timeout.IsCancellationRequested
+                    ? $"HTTP {status}, but the body did not arrive within {Settings.Timeout.TotalSeconds:0.#} s (not retried: the credit is spent)."
+                    : $"HTTP {status}, but the body could not be read (not retried: the credit is spent): {bodyError.Message}";
+                Statistics.Failure();
+                return (Next.Done, null);
+            }
+            result.Failure = FailureTable.Classify(status);
             if (result.Failure == FailureKind.None)
             {
                 try
@@ -343,10 +413,53 @@ namespace Leadspace.Client
                     result.Message = $"HTTP {status} with a body that could not be read (not retried: the credit is spent): {ex.Message}";
                     Statistics.Failure();
                 }
-                return new AttemptOutcome(true, null);
+                return (Next.Done, null);
             }
-            if (status != 0) DescribeHttpFailure(result, status, text);
-            return new AttemptOutcome(false, retryAfter);
+            DescribeHttpFailure(result, status, text);
+            if (bodyError != null) result.Message += timeout.IsCancellationRequested ? " (the body did not arrive in time)" : " (the body could not be read)";
+            return (Next.Retry, retryAfter);
+        }
+
+        private void MarkUnreachable(CallResult result, string why)
+        {
+            result.Failure = FailureKind.Unreachable;
+            result.Message = $"{Settings.BaseUri.GetLeftPart(UriPartial.Authority)} looks unreachable: {why}. The run stopped sending. Last error: {result.Message}";
+        }
+
+        /// <summary>Reads the whole body under <paramref name="cancellationToken"/> (the attempt's timeout and Ctrl+C):
+        /// a server that sends headers and then stalls cannot hang the row.</summary>
+        private static async Task<string?> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        {
+            var content = response.Content;
+            if (content == null) return null;
+            // Older handlers (.NET Framework) ignore the token on a network read: closing the response ends it.
+            using var closeOnCancel = cancellationToken.Register(() => { try { response.Dispose(); } catch (ObjectDisposedException) { } });
+            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16384];
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
+                if (n == 0) break;
+                buffer.Write(chunk, 0, n);
+                if (buffer.Length > MaxBodyBytes) throw new InvalidDataException($"The answer is larger than {MaxBodyBytes / (1024 * 1024)} MB.");
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return Decode(buffer.GetBuffer(), (int)buffer.Length, content.Headers.ContentType?.CharSet);
+        }
+
+        private static string Decode(byte[] bytes, int count, string? charset)
+        {
+            Encoding encoding = Encoding.UTF8;
+            if (!string.IsNullOrWhiteSpace(charset))
+            {
+                try { encoding = Encoding.GetEncoding(charset!.Trim().Trim('"')); }
+                catch (ArgumentException) { }
+            }
+            int offset = 0;
+            if (encoding is UTF8Encoding && count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) offset = 3;
+            return encoding.GetString(bytes, offset, count - offset);
         }
 
         private static CallResult Stopped(CallResult result, string message)
@@ -371,14 +484,18 @@ namespace Leadspace.Client
                 case FailureKind.BadRequest:
                     result.Message = "HTTP 400: " + (string.IsNullOrWhiteSpace(text) ? "insufficient input or invalid JSON." : Shorten(text!)); break;
                 case FailureKind.ServerError:
-                case FailureKind.Timeout when status >= 500:
+                case FailureKind.BadGateway:
+                case FailureKind.GatewayTimeout:
                     var error = ReadErrorBody(text);
                     result.TrackingId = error?.String("tracking_id");
                     var code = error?.String("error");
                     result.Message = $"HTTP {status}: server error" + (code != null ? $" '{code}'" : string.Empty)
                         + (result.TrackingId != null ? $", tracking id {result.TrackingId}" : string.Empty)
                         + (error?.String("request_timestamp") is string ts ? $", at {ts}" : string.Empty)
-                        + (status == 504 ? " (gateway timeout: the call may have been processed)" : string.Empty) + "."; break;
+                        + (result.Failure == FailureKind.BadGateway ? " (bad gateway: the call may have been processed and charged)"
+                           : result.Failure == FailureKind.GatewayTimeout ? " (gateway timeout: the call may have been processed and charged)" : string.Empty) + "."; break;
+                case FailureKind.RequestTimeout:
+                    result.Message = "HTTP 408: the server did not receive the whole request in time (not processed)."; break;
                 default:
                     result.Message = $"HTTP {status}" + (string.IsNullOrWhiteSpace(text) ? "." : ": " + Shorten(text!)); break;
             }

@@ -3,38 +3,12 @@ using System.Globalization;
 
 namespace Leadspace.Client
 {
-    /// <summary>How a failed attempt is classified.</summary>
-    public enum FailureKind
-    {
-        None,
-        /// <summary>429: over the rate limit (or the concurrent-request limit).</summary>
-        RateLimited,
-        /// <summary>500-504.</summary>
-        ServerError,
-        /// <summary>No answer within the timeout: the call may have been processed (and charged).</summary>
-        Timeout,
-        /// <summary>The connection could not be made: the call was certainly not processed.</summary>
-        ConnectFailed,
-        /// <summary>The connection broke after the request was sent: the call may have been processed.</summary>
-        ConnectionLost,
-        /// <summary>401 (after any token refresh).</summary>
-        Unauthorized,
-        /// <summary>427: out of credits, or an invalid program id.</summary>
-        CreditsExhausted,
-        /// <summary>400: insufficient input or invalid JSON.</summary>
-        BadRequest,
-        /// <summary>Any other status: 405, 415, other 4xx, unexpected codes.</summary>
-        ClientError,
-        /// <summary>A 200 whose body could not be read. Not retried: the credit is already spent.</summary>
-        InvalidResponse,
-    }
-
     /// <summary>
-    /// Which failures are retried and how long to wait: exponential backoff with full jitter, bounded by
-    /// attempts and by total time; Retry-After (seconds, fractional seconds or an HTTP date) is honoured.
-    /// 400, 401, 405, 415 and 427 are never retried. A failure after which the call may have been processed
-    /// (timeout, connection lost) is "ambiguous": retrying it can spend a second credit, so it is retried at
-    /// most <see cref="MaxAmbiguousRetries"/> times.
+    /// How long to wait between attempts and when to stop: exponential backoff with full jitter, bounded by
+    /// attempts and by total time; Retry-After (seconds, fractional seconds or an HTTP date) is honoured. Which
+    /// failures are retried at all, and which are "ambiguous" (the call may have been processed and charged
+    /// although no answer arrived, so a resend can be charged again), is <see cref="FailureTable"/>'s decision;
+    /// an ambiguous failure is resent at most <see cref="MaxAmbiguousRetries"/> times.
     /// </summary>
     public sealed class RetryPolicy
     {
@@ -52,39 +26,37 @@ namespace Leadspace.Client
             if (MaxAmbiguousRetries < 0) throw new ArgumentOutOfRangeException(nameof(MaxAmbiguousRetries), "MaxAmbiguousRetries must not be negative.");
         }
 
-        public static FailureKind Classify(int status)
-        {
-            if (status >= 200 && status < 300) return FailureKind.None;
-            switch (status)
-            {
-                case 400: return FailureKind.BadRequest;
-                case 401: return FailureKind.Unauthorized;
-                case 427: return FailureKind.CreditsExhausted;
-                case 429: return FailureKind.RateLimited;
-                case 408: return FailureKind.Timeout;
-            }
-            if (status == 504) return FailureKind.Timeout; // the gateway gave up waiting: the call may have been processed
-            if (status >= 500 && status <= 503) return FailureKind.ServerError;
-            return FailureKind.ClientError;
-        }
-
-        public static bool IsRetryable(FailureKind kind)
-            => kind == FailureKind.RateLimited || kind == FailureKind.ServerError || kind == FailureKind.Timeout
-               || kind == FailureKind.ConnectFailed || kind == FailureKind.ConnectionLost;
-
-        public static bool IsAmbiguous(FailureKind kind) => kind == FailureKind.Timeout || kind == FailureKind.ConnectionLost;
-
-        /// <summary>Failures that end the whole run: no later call can succeed.</summary>
-        public static bool IsFatal(FailureKind kind) => kind == FailureKind.Unauthorized || kind == FailureKind.CreditsExhausted;
-
         /// <summary>Whether to retry after <paramref name="attempt"/> attempts, and after how long.</summary>
-        public bool ShouldRetry(FailureKind kind, int attempt, int ambiguousRetries, TimeSpan elapsed, TimeSpan? retryAfter, Random random, out TimeSpan delay)
+        /// <param name="kind">The failure of the last attempt.</param>
+        /// <param name="attempt">Attempts made so far (a failed token fetch counts).</param>
+        /// <param name="possibleCharges">Sends so far that may have been charged without an answer.</param>
+        /// <param name="elapsed">Time spent on the row so far.</param>
+        /// <param name="retryAfter">The server's Retry-After, if any.</param>
+        /// <param name="random">The jitter source.</param>
+        /// <param name="delay">The wait before the next attempt.</param>
+        /// <param name="why">When not retrying a retryable failure: why, for the row's message.</param>
+        public bool ShouldRetry(FailureKind kind, int attempt, int possibleCharges, TimeSpan elapsed, TimeSpan? retryAfter, Random random, out TimeSpan delay, out string? why)
         {
             delay = TimeSpan.Zero;
-            if (!IsRetryable(kind) || attempt >= MaxAttempts) return false;
-            if (IsAmbiguous(kind) && ambiguousRetries >= MaxAmbiguousRetries) return false;
+            why = null;
+            if (!FailureTable.IsRetryable(kind)) return false;
+            if (attempt >= MaxAttempts)
+            {
+                why = $"(gave up after {attempt} attempt(s), -MaxAttempts {MaxAttempts})";
+                return false;
+            }
+            if (FailureTable.IsAmbiguous(kind) && possibleCharges > MaxAmbiguousRetries)
+            {
+                why = $"(not resent: {possibleCharges} send(s) may already have been charged, -MaxAmbiguousRetries {MaxAmbiguousRetries})";
+                return false;
+            }
             delay = ComputeDelay(attempt, retryAfter, random);
-            return elapsed + delay <= MaxElapsed;
+            if (elapsed + delay > MaxElapsed)
+            {
+                why = $"(gave up after {elapsed.TotalSeconds:0.#} s: the next retry would pass -MaxRetrySec {MaxElapsed.TotalSeconds:0.#})";
+                return false;
+            }
+            return true;
         }
 
         /// <summary>Full jitter: uniform in [0, min(MaxDelay, BaseDelay·2^(attempt-1))]; a Retry-After is a floor.</summary>

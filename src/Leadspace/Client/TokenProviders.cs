@@ -26,6 +26,9 @@ namespace Leadspace.Client
         /// <summary>The current token if it has not expired yet (renewal margin ignored), without waiting.</summary>
         string? PeekValidToken();
 
+        /// <summary>Token fetches that failed in a row for a passing reason (0 for a perpetual token).</summary>
+        int ConsecutiveFailures { get; }
+
         /// <summary>After a 401 with <paramref name="rejectedToken"/>: obtains a new token once. True when a
         /// different token is now available and the call is worth repeating.</summary>
         Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken);
@@ -42,8 +45,14 @@ namespace Leadspace.Client
     /// nothing was sent, so the call may be retried.</summary>
     public sealed class LeadspaceTokenUnavailableException : Exception
     {
-        public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
+        public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null, TimeSpan? retryAfter = null) : base(message, inner)
+        {
+            HttpStatus = httpStatus;
+            RetryAfter = retryAfter;
+        }
         public int? HttpStatus { get; }
+        /// <summary>When the next fetch will be tried (the provider's backoff), if known.</summary>
+        public TimeSpan? RetryAfter { get; }
     }
 
     internal static class SecureText
@@ -79,6 +88,7 @@ namespace Leadspace.Client
         public DateTimeOffset? ExpiresAt => null;
         public Task<string> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult(_token);
         public string? PeekValidToken() => _token;
+        public int ConsecutiveFailures => 0;
         public Task<bool> RenewAfterUnauthorizedAsync(string rejectedToken, CancellationToken cancellationToken) => Task.FromResult(false);
         public void Dispose() { }
         public override string ToString() => "PerpetualToken(redacted)";
@@ -87,7 +97,8 @@ namespace Leadspace.Client
     /// <summary>
     /// Leadspace's OAuth 2.0 flow: POST /oauth/authorize with program id and secret for a token, PUT with the
     /// refresh token to renew it. Tokens are renewed before they expire and once after a 401; concurrent
-    /// callers share one renewal (no stampede).
+    /// callers share one renewal (no stampede). After a failed fetch, callers get the same failure at once until
+    /// a backoff has passed (0.5 s, doubling up to 30 s), so an outage of the token endpoint is not hammered.
     /// </summary>
     public sealed class OAuthTokenProvider : ITokenProvider
     {
@@ -102,6 +113,9 @@ namespace Leadspace.Client
         private string? _refreshToken;
         private DateTimeOffset _expiresAt;
         private DateTimeOffset _issuedAt;
+        private int _failures;
+        private DateTimeOffset _retryAt;
+        private string? _lastFailure;
 
         public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null)
         {
@@ -121,6 +135,15 @@ namespace Leadspace.Client
 
         /// <summary>Renewals made since connect (for tests and status).</summary>
         public int Renewals { get; private set; }
+
+        /// <summary>Token fetches made since connect, failed ones included (for tests and status).</summary>
+        public int Fetches { get; private set; }
+
+        public int ConsecutiveFailures => Volatile.Read(ref _failures);
+
+        /// <summary>The wait after <paramref name="failures"/> failed fetches in a row.</summary>
+        internal static TimeSpan Backoff(int failures)
+            => TimeSpan.FromMilliseconds(Math.Min(30000, 500 * Math.Pow(2, Math.Max(0, failures - 1))));
 
         private bool NeedsRenewal()
         {
@@ -144,13 +167,26 @@ namespace Leadspace.Client
             try
             {
                 if (_token != null && !NeedsRenewal()) return _token;
+                var now = _now();
+                if (_failures > 0 && now < _retryAt)
+                {
+                    // Backing off after a failed fetch: the current token while it lasts, else the same failure.
+                    if (_token != null && now < _expiresAt) return _token;
+                    throw new LeadspaceTokenUnavailableException($"{_lastFailure} (next attempt in {(_retryAt - now).TotalSeconds:0.#} s)", null, null, _retryAt - now);
+                }
                 try
                 {
                     await RenewAsync(cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _failures, 0);
                 }
-                catch (LeadspaceTokenUnavailableException) when (_token != null && _now() < _expiresAt)
+                catch (LeadspaceTokenUnavailableException ex)
                 {
+                    Volatile.Write(ref _failures, _failures + 1);
+                    _retryAt = _now() + Backoff(_failures);
+                    _lastFailure = ex.Message;
                     // Early renewal failed for a passing reason: the current token is still good.
+                    if (_token != null && _now() < _expiresAt) return _token;
+                    throw new LeadspaceTokenUnavailableException(ex.Message, ex.HttpStatus, ex, Backoff(_failures));
                 }
                 return _token!;
             }
@@ -215,6 +251,7 @@ namespace Leadspace.Client
             timeout.CancelAfter(_timeout);
             HttpResponseMessage response;
             string text;
+            Fetches++;
             try
             {
                 response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);

@@ -92,16 +92,21 @@ namespace Leadspace.Commands
         private LeadspaceConnection? _connection;
         private bool _whatIf;
         private bool _debug;
-        private long _row;
-        private long _wouldSend, _enriched, _notMatched, _invalid, _failed, _notSent;
-        private readonly Stopwatch _clock = new Stopwatch();
-        private long _lastProgress = -10000;
+        private bool _timeoutWarningWritten;
+        private readonly RunTally _tally = new RunTally();
+        private ProgressReport _progress = new ProgressReport(0);
         private static readonly HashSet<string> ResultColumns = new HashSet<string>(
             typeof(EnrichmentResult).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
 
         protected override void BeginProcessing()
         {
-            _clock.Start();
+            if (AsResponse && IncludeInput)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("-IncludeInput adds the input columns to the flat result; -AsResponse outputs the nested answer, which has no place for them. Use one or the other (the input row is the error's TargetObject either way)."),
+                    "LeadspaceIncompatibleParameters", ErrorCategory.InvalidArgument, null));
+            }
+            _progress = new ProgressReport(TotalCount);
             try
             {
                 _mapper = new InputMapper(
@@ -137,7 +142,7 @@ namespace Leadspace.Commands
                     // -InputObject $rows (not piped): enumerate, and use the count for progress.
                     if (!MyInvocation.ExpectingInput && InputObject.BaseObject is IList list && !(InputObject.BaseObject is IDictionary))
                     {
-                        if (TotalCount == 0) TotalCount = list.Count;
+                        if (TotalCount == 0) { TotalCount = list.Count; _progress.TotalCount = list.Count; }
                         foreach (var item in list) if (item != null) HandleRow(item);
                     }
                     else
@@ -159,15 +164,17 @@ namespace Leadspace.Commands
                 if (_engine != null)
                 {
                     while (_engine.Pending > 0) Emit(_engine.TakeNext(_stop.Token));
-                    if (_engine.Fatal != null) ThrowFatal();
                 }
-                if (_whatIf)
+                if (_whatIf) ShouldProcess(_tally.WhatIfTarget(), _tally.WhatIfAction());
+                WriteVerbose(_tally.Summary());
+                if (_tally.RowsRead > 0)
                 {
-                    ShouldProcess($"{_row} input row(s): {_wouldSend} to send, {_invalid} invalid (not sent, no credit)",
-                        $"Enrich through Leadspace, spending up to {_wouldSend} credit(s) in {_wouldSend} call(s)");
+                    var stats = _connection?.Client.Statistics;
+                    var last = _progress.Final(_tally.Output, stats?.CurrentCallsPerSecond ?? 0, stats?.InFlight ?? 0);
+                    WriteProgress(ToRecord(last));
+                    WriteProgress(new ProgressRecord(ProgressActivityId, "Leadspace enrichment", "Done") { RecordType = ProgressRecordType.Completed });
                 }
-                WriteVerbose($"Leadspace enrichment: {_row} rows in {_clock.Elapsed.TotalSeconds:0.0} s — {_enriched} enriched, {_notMatched} not matched, {_invalid} invalid, {_failed} failed, {_notSent} not sent.");
-                if (_row > 0) WriteProgress(new ProgressRecord(ProgressActivityId, "Leadspace enrichment", "Done") { RecordType = ProgressRecordType.Completed });
+                if (_engine?.Fatal != null) ThrowFatal();
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -216,8 +223,7 @@ namespace Leadspace.Commands
 
         private void HandleRow(object input)
         {
-            if (_engine?.Fatal != null) ThrowFatal();
-            long row = ++_row;
+            long row = _tally.Read();
             var properties = InputRecord.Properties(input);
             var request = _mapper.Map(properties);
             var rowInput = new RowInput(input, IncludeInput ? properties : null);
@@ -226,8 +232,8 @@ namespace Leadspace.Commands
 
             if (_whatIf)
             {
-                if (invalid != null) _invalid++;
-                else { _wouldSend++; ShouldProcess(Describe(row, request), "Enrich (1 credit)"); }
+                if (invalid != null) _tally.InvalidRowSeen();
+                else { _tally.WouldSendRow(); ShouldProcess(RunTally.Describe(row, request), "Enrich (1 credit)"); }
                 return;
             }
 
@@ -240,7 +246,13 @@ namespace Leadspace.Commands
                 engine.SubmitCompleted(rowInput, ResultShaper.Failure(row, EnrichmentOutcome.Invalid, request.ExternalId, ErrorIds.InvalidInput,
                     "Invalid input, not sent (no credit spent): " + invalid));
             }
-            else if (!ShouldProcess(Describe(row, request), "Enrich (1 credit)"))
+            else if (engine.Fatal != null)
+            {
+                // The run is stopped (427, 401, unreachable…): every further row is read and output, never sent.
+                engine.SubmitCompleted(rowInput, ResultShaper.Failure(row, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.NotSent,
+                    "Not sent: the run stopped at row " + engine.Fatal.RowNumber + " (" + FailureTable.For(engine.Fatal.Failure).ErrorId + "). No credit spent."));
+            }
+            else if (!ShouldProcess(RunTally.Describe(row, request), "Enrich (1 credit)"))
             {
                 var declined = ResultShaper.Failure(row, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.Declined,
                     "Declined at the confirmation prompt; not sent.");
@@ -265,24 +277,16 @@ namespace Leadspace.Commands
             return _engine;
         }
 
-        private static string Describe(long row, EnrichmentRequest request)
-        {
-            var who = string.Join(" ", new[] { request.Get(RequestField.FirstName), request.Get(RequestField.LastName) }.Where(s => s != null));
-            var what = string.Join(", ", new[] { who.Length > 0 ? who : null, request.Get(RequestField.CompanyName) ?? request.Get(RequestField.Website) ?? request.Get(RequestField.Email) }.Where(s => s != null));
-            return $"row {row}" + (request.ExternalId != null ? $" [{request.ExternalId}]" : string.Empty) + (what.Length > 0 ? $" ({what})" : string.Empty);
-        }
-
         private void Emit(CompletedRow done)
         {
             var result = done.Result;
             var rowInput = (RowInput)done.Input!;
-            switch (result.Status)
+            _tally.Count(result);
+            if (!_timeoutWarningWritten && _engine != null && _engine.Health.ResendsSuppressed)
             {
-                case EnrichmentOutcome.Enriched: _enriched++; break;
-                case EnrichmentOutcome.NotMatched: _notMatched++; break;
-                case EnrichmentOutcome.Invalid: _invalid++; break;
-                case EnrichmentOutcome.Failed: _failed++; break;
-                case EnrichmentOutcome.NotSent: _notSent++; break;
+                _timeoutWarningWritten = true;
+                var (timeouts, recent) = _engine.Health.RecentTimeouts;
+                WriteWarning($"Most recent calls timed out ({timeouts} of the last {recent}) after {_connection?.Timeout.TotalSeconds:0.#} s: timed-out calls are no longer resent, since each may have been charged. If Leadspace answers slowly, reconnect with a larger -TimeoutSec.");
             }
 
             if (AsResponse) WriteObject(ToResponse(result));
@@ -330,24 +334,16 @@ namespace Leadspace.Commands
             return record;
         }
 
-        private static ErrorCategory Category(EnrichmentResult result)
+        /// <summary>The ErrorCategory of a row's error: the failure table's for a failed call.</summary>
+        internal static ErrorCategory Category(EnrichmentResult result)
         {
             if (result.Status == EnrichmentOutcome.Invalid) return ErrorCategory.InvalidData;
             if (result.Status == EnrichmentOutcome.NotSent) return ErrorCategory.OperationStopped;
-            switch (result.Failure)
-            {
-                case FailureKind.RateLimited: return ErrorCategory.LimitsExceeded;
-                case FailureKind.ServerError: return ErrorCategory.ResourceUnavailable;
-                case FailureKind.Timeout: return ErrorCategory.OperationTimeout;
-                case FailureKind.ConnectFailed:
-                case FailureKind.ConnectionLost: return ErrorCategory.ConnectionError;
-                case FailureKind.Unauthorized: return ErrorCategory.AuthenticationError;
-                case FailureKind.CreditsExhausted: return ErrorCategory.QuotaExceeded;
-                case FailureKind.BadRequest: return ErrorCategory.InvalidArgument;
-                case FailureKind.InvalidResponse: return ErrorCategory.InvalidResult;
-                default: return ErrorCategory.ProtocolError;
-            }
+            return CategoryOf(result.Failure);
         }
+
+        internal static ErrorCategory CategoryOf(FailureKind kind)
+            => kind == FailureKind.None ? ErrorCategory.InvalidResult : (ErrorCategory)Enum.Parse(typeof(ErrorCategory), FailureTable.For(kind).Category);
 
         private static string Recommended(EnrichmentResult result)
         {
@@ -355,50 +351,34 @@ namespace Leadspace.Commands
                 return "Fill in company name (account), or first name, last name and one of company name/email/website (person); map other column names with -PropertyMap.";
             if (result.Status == EnrichmentOutcome.NotSent)
                 return "Send the row again once the cause is fixed: $err.TargetObject | Invoke-LeadspaceEnrichment.";
-            switch (result.Failure)
-            {
-                case FailureKind.CreditsExhausted: return "Ask your Customer Success Manager or support@leadspace.com for credits (or check the program id).";
-                case FailureKind.Unauthorized: return "Check the token or OAuth credentials and run Connect-Leadspace again.";
-                case FailureKind.ServerError: return "Retry later with $err.TargetObject | Invoke-LeadspaceEnrichment" + (result.TrackingId != null ? $"; quote tracking id {result.TrackingId} to Leadspace support." : ".");
-                default: return "Retry the row later with $err.TargetObject | Invoke-LeadspaceEnrichment.";
-            }
+            if (result.Failure == FailureKind.None) return FailureTable.RetryLater;
+            var action = FailureTable.For(result.Failure).RecommendedAction;
+            return result.TrackingId != null ? action + $" Leadspace tracking id: {result.TrackingId}." : action;
         }
 
         private void ThrowFatal()
         {
             var fatal = _engine!.Fatal!;
-            // Emit everything still in the window first: rows already done are never lost.
-            while (_engine.Pending > 0) Emit(_engine.TakeNext(_stop.Token));
-            var done = _enriched + _notMatched + _invalid;
-            var program = _connection?.ProgramId != null ? $" (program '{_connection.ProgramId}')" : string.Empty;
-            var reason = fatal.Failure == FailureKind.CreditsExhausted
-                ? $"Leadspace answered 427 (insufficient credits or invalid program id){program}"
-                : $"Leadspace answered 401 (credentials rejected or expired){program}";
-            var message = $"{reason} on row {fatal.RowNumber}; the run stopped. Of {_row} rows read: {done} done ({_enriched} enriched, {_notMatched} not matched, {_invalid} invalid), {_failed} failed, {_notSent} not sent. Rows after row {_row} were not read. Every row read has been output; resend the failed and not-sent ones with $err.TargetObject | Invoke-LeadspaceEnrichment.";
-            var record = new ErrorRecord(new LeadspaceRunStoppedException(message, fatal), fatal.ErrorId ?? ErrorIds.HttpError,
-                fatal.Failure == FailureKind.CreditsExhausted ? ErrorCategory.QuotaExceeded : ErrorCategory.AuthenticationError, null);
-            record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = Recommended(fatal) };
+            var message = _tally.StoppedMessage(fatal, _connection?.ProgramId, _connection?.BaseUri);
+            var semantics = FailureTable.For(fatal.Failure);
+            var record = new ErrorRecord(new LeadspaceRunStoppedException(message, fatal), semantics.ErrorId, CategoryOf(fatal.Failure), null);
+            record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = semantics.RecommendedAction };
             ThrowTerminatingError(record);
         }
 
         private void Progress()
         {
-            long now = _clock.ElapsedMilliseconds;
-            if (now - _lastProgress < 500) return;
-            _lastProgress = now;
-            long done = _enriched + _notMatched + _invalid + _failed + _notSent;
             var stats = _connection?.Client.Statistics;
-            var rate = stats?.CurrentCallsPerSecond ?? 0;
-            var status = $"{done} rows done, {rate:0} calls/s, {stats?.InFlight ?? 0} in flight";
-            var record = new ProgressRecord(ProgressActivityId, "Leadspace enrichment", status);
-            if (TotalCount > 0)
-            {
-                record.PercentComplete = (int)Math.Min(100, done * 100 / TotalCount);
-                double perSecond = done / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
-                if (perSecond > 0) record.SecondsRemaining = (int)Math.Max(0, (TotalCount - done) / perSecond);
-            }
-            WriteProgress(record);
+            var update = _progress.Next(_tally.Output, stats?.CurrentCallsPerSecond ?? 0, stats?.InFlight ?? 0);
+            if (update != null) WriteProgress(ToRecord(update));
         }
+
+        private static ProgressRecord ToRecord(ProgressUpdate update)
+            => new ProgressRecord(ProgressActivityId, "Leadspace enrichment", update.Status)
+            {
+                PercentComplete = update.PercentComplete,
+                SecondsRemaining = update.SecondsRemaining,
+            };
 
         private sealed class RowInput
         {
@@ -415,7 +395,7 @@ namespace Leadspace.Commands
         public EnrichmentResult Result { get; }
     }
 
-    /// <summary>The exception of the terminating error after a 401 or 427.</summary>
+    /// <summary>The exception of the terminating error of a run that a fatal failure (427, 401, unreachable…) stopped.</summary>
     public sealed class LeadspaceRunStoppedException : Exception
     {
         public LeadspaceRunStoppedException(string message, EnrichmentResult fatalRow) : base(message) { FatalRow = fatalRow; }

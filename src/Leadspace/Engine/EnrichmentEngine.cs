@@ -20,7 +20,8 @@ namespace Leadspace.Engine
     /// window, paced by the client's rate gate), and results come back strictly in input order. The
     /// caller (the cmdlet's pipeline thread) is the only one that takes results out; nothing here touches
     /// PowerShell. Memory is bounded by the window, not by the input.
-    /// A fatal answer (401 after renewal, 427) stops every row not yet sent: they complete as NotSent.
+    /// A fatal failure (<see cref="FailureTable"/>: 401 after renewal, 427, an unreachable server, an OAuth
+    /// outage, an unwritable journal) stops every row not yet sent: they complete as NotSent.
     /// </summary>
     public sealed class EnrichmentEngine : IDisposable
     {
@@ -38,10 +39,13 @@ namespace Leadspace.Engine
         }
 
         public int WindowSize { get; }
+
+        /// <summary>What the run's attempts say about the server (unreachable, timing out).</summary>
+        public RunHealth Health { get; } = new RunHealth();
         public int Pending => _window.Count;
         public bool IsFull => _window.Count >= WindowSize;
 
-        /// <summary>The first result that stopped the run (401/427), if any.</summary>
+        /// <summary>The first result that stopped the run (a fatal failure), if any.</summary>
         public EnrichmentResult? Fatal => Volatile.Read(ref _fatal);
 
         public bool IsStopped => _stopSending.IsCancellationRequested;
@@ -72,14 +76,15 @@ namespace Leadspace.Engine
             CallResult call;
             try
             {
-                call = await _caller.EnrichAsync(request, _stopSending.Token, _abort.Token).ConfigureAwait(false);
+                var context = new CallContext { StopSending = _stopSending.Token, Abort = _abort.Token, Health = Health };
+                call = await _caller.EnrichAsync(request, context).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                call = new CallResult { Failure = FailureKind.ClientError, Message = "Unexpected error: " + ex.Message, Sent = true };
+                call = new CallResult { Failure = FailureKind.Unexpected, Message = "Unexpected error: " + ex.Message, Sent = true };
             }
             var result = Shape(rowNumber, request, call);
-            if (RetryPolicy.IsFatal(call.Failure))
+            if (FailureTable.IsFatal(call.Failure))
             {
                 Interlocked.CompareExchange(ref _fatal, result, null);
                 try { _stopSending.Cancel(); } catch (ObjectDisposedException) { }
@@ -95,9 +100,14 @@ namespace Leadspace.Engine
                 if (ok.ExternalId == null) ok.ExternalId = request.ExternalId;
                 return ok;
             }
-            if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped))
+            if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped || FailureTable.IsFatal(call.Failure)))
             {
-                return NotSent(rowNumber, request, call.Message ?? "Not sent.");
+                // Never on the wire: the run stopped first, or this very call found the run dead. Free to resend.
+                var notSent = NotSent(rowNumber, request, call.Failure == FailureKind.None || call.Stopped
+                    ? call.Message ?? "Not sent."
+                    : call.Message + " (not sent; no credit spent)");
+                notSent.Failure = call.Failure;
+                return notSent;
             }
             var message = call.Message ?? "The call failed.";
             if (!call.Sent) message += " (nothing was sent; no credit spent)";

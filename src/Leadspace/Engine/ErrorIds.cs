@@ -2,7 +2,10 @@ using Leadspace.Client;
 
 namespace Leadspace.Engine
 {
-    /// <summary>The stable ErrorIds of per-row failures (documented in about_Leadspace).</summary>
+    /// <summary>
+    /// The stable ErrorIds of per-row and per-run errors (documented in about_Leadspace). The ids of failed calls
+    /// come from <see cref="FailureTable"/>; the constants name them for code and tests.
+    /// </summary>
     public static class ErrorIds
     {
         public const string InvalidInput = "LeadspaceInvalidInput";
@@ -14,27 +17,16 @@ namespace Leadspace.Engine
         public const string Timeout = "LeadspaceTimeout";
         public const string ConnectFailed = "LeadspaceConnectFailed";
         public const string ConnectionLost = "LeadspaceConnectionLost";
+        public const string Unreachable = "LeadspaceUnreachable";
+        public const string OAuthUnavailable = "LeadspaceOAuthUnavailable";
         public const string Unauthorized = "LeadspaceUnauthorized";
         public const string CreditsExhausted = "LeadspaceCreditsExhausted";
         public const string BadRequest = "LeadspaceBadRequest";
         public const string HttpError = "LeadspaceHttpError";
         public const string InvalidResponse = "LeadspaceInvalidResponse";
+        public const string CheckpointFailed = "LeadspaceCheckpointFailed";
+        public const string UnexpectedError = "LeadspaceUnexpectedError";
 
-        public static string For(FailureKind kind)
-        {
-            switch (kind)
-            {
-                case FailureKind.RateLimited: return RateLimited;
-                case FailureKind.ServerError: return ServerError;
-                case FailureKind.Timeout: return Timeout;
-                case FailureKind.ConnectFailed: return ConnectFailed;
-                case FailureKind.ConnectionLost: return ConnectionLost;
-                case FailureKind.Unauthorized: return Unauthorized;
-                case FailureKind.CreditsExhausted: return CreditsExhausted;
-                case FailureKind.BadRequest: return BadRequest;
-                case FailureKind.InvalidResponse: return InvalidResponse;
-                default: return HttpError;
-            }
-        }
+        public static string For(FailureKind kind) => FailureTable.For(kind).ErrorId;
     }
 }

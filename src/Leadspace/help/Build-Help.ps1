@@ -100,23 +100,19 @@ $cmdlets = foreach ($cmd in Get-Command -Module Leadspace -CommandType Cmdlet) {
     }
 }
 
-# ErrorIds and the category the cmdlet gives each (its private Category method: one source of truth).
-$invoke = [Leadspace.Commands.InvokeLeadspaceEnrichmentCommand]
-$category = $invoke.GetMethod('Category', [Reflection.BindingFlags]'NonPublic, Static')
-$failure = [Leadspace.Model.EnrichmentResult].GetProperty('Failure', [Reflection.BindingFlags]'NonPublic, Instance')
-if (-not $category -or -not $failure) { throw 'InvokeLeadspaceEnrichmentCommand.Category(EnrichmentResult) or EnrichmentResult.Failure was not found: update Build-Help.ps1 (ERROR_IDS).' }
-function ErrorRow($id, $status, $kind, $cause = "$kind") {
-    $r = [Leadspace.Model.EnrichmentResult]::new(); $r.Status = $status; $failure.SetValue($r, $kind)
-    [pscustomobject]@{ ErrorId = $id; Category = "$($category.Invoke($null, @($r)))"; Status = "$status"; Cause = $cause }
-}
+# ErrorIds, categories and retry semantics: Leadspace.Client.FailureTable is the one source of truth.
+function Flag([bool] $b) { if ($b) { 'yes' } else { 'no' } }
 $errorIds = @(
-    ErrorRow ([Leadspace.Engine.ErrorIds]::InvalidInput) 'Invalid' ([Leadspace.Client.FailureKind]::None) 'no call made'
-    ErrorRow ([Leadspace.Engine.ErrorIds]::NotSent) 'NotSent' ([Leadspace.Client.FailureKind]::None) 'no call made'
-    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = 'None'; Status = 'NotSent'; Cause = 'declined at the -Confirm prompt: a result row, no error record' }
-    foreach ($kind in [enum]::GetValues([Leadspace.Client.FailureKind]) | Where-Object { "$_" -ne 'None' }) {
-        ErrorRow ([Leadspace.Engine.ErrorIds]::For($kind)) 'Failed' $kind
+    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::InvalidInput; Category = 'InvalidData'; Status = 'Invalid'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'the row fails the minimum-input rule or holds a value that cannot be sent; no call made' }
+    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::NotSent; Category = 'OperationStopped'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'the run stopped before this row was sent; no call made' }
+    [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = 'None'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'declined at the -Confirm prompt: a result row, no error record' }
+    foreach ($f in [Leadspace.Client.FailureTable]::All) {
+        [pscustomobject]@{ ErrorId = $f.ErrorId; Category = $f.Category; Status = $(if ($f.Fatal) { 'NotSent, and the run''s terminating error' } else { 'Failed' })
+            Retried = Flag $f.Retryable; Ambiguous = Flag $f.Ambiguous; Fatal = Flag $f.Fatal; Cause = "$($f.Kind): $($f.Cause)" }
     }
 )
+$statusRules = @([Leadspace.Client.FailureTable]::Statuses | ForEach-Object {
+    [pscustomobject]@{ Statuses = $_.Statuses; Kind = "$($_.Kind)"; Why = $_.Why } })
 $allIds = [Leadspace.Engine.ErrorIds].GetFields() | Where-Object IsLiteral | ForEach-Object { $_.GetValue($null) }
 
 [pscustomobject]@{
@@ -127,6 +123,7 @@ $allIds = [Leadspace.Engine.ErrorIds].GetFields() | Where-Object IsLiteral | For
         [pscustomobject]@{ Name = $_.Name; Type = TypeName $_.PropertyType } })
     Statuses = @([enum]::GetNames([Leadspace.Model.EnrichmentOutcome]))
     ErrorIds = $errorIds
+    StatusRules = $statusRules
     AllErrorIds = @($allIds)
     EnvironmentVariables = @([Leadspace.Commands.ConnectLeadspaceCommand].GetFields() |
         Where-Object { $_.IsLiteral -and $_.Name -like '*Variable' } | ForEach-Object { $_.GetValue($null) })
@@ -235,9 +232,14 @@ function Expand-Marker([string[]] $Lines, $Facts) {
                     ForEach-Object { "``$($_.Name)`` ($($_.Type))" }) -join ', ') + '.'
             }
             '{{ERROR_IDS}}' {
-                '| ErrorId | ErrorCategory | Status | Cause |'
-                '|---|---|---|---|'
-                foreach ($e in $Facts.ErrorIds) { "| ``$($e.ErrorId)`` | $($e.Category) | $($e.Status) | $($e.Cause) |" }
+                '| ErrorId | ErrorCategory | Row status | Retried | May have been charged | Ends the run | Cause |'
+                '|---|---|---|---|---|---|---|'
+                foreach ($e in $Facts.ErrorIds) { "| ``$($e.ErrorId)`` | $($e.Category) | $($e.Status) | $($e.Retried) | $($e.Ambiguous) | $($e.Fatal) | $($e.Cause) |" }
+            }
+            '{{STATUS_TABLE}}' {
+                '| HTTP status | Classified as | Why |'
+                '|---|---|---|'
+                foreach ($r in $Facts.StatusRules) { "| $($r.Statuses) | $($r.Kind) | $($r.Why) |" }
             }
             { $_ -like '{{REQUEST_FIELD *}}' } {
                 $name = $_.Substring(16).TrimEnd('}')

@@ -1,0 +1,83 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using Leadspace.Client;
+using Leadspace.Mapping;
+using Leadspace.Model;
+
+namespace Leadspace.Engine
+{
+    /// <summary>
+    /// The counts of one run as its rows are output, and the texts made from them: the verbose summary, the
+    /// terminating error of a run that stopped, the -WhatIf estimate. Plain C#: the cmdlet only writes them.
+    /// </summary>
+    public sealed class RunTally
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public long RowsRead { get; private set; }
+        public long Enriched { get; private set; }
+        public long NotMatched { get; private set; }
+        public long Invalid { get; private set; }
+        public long Failed { get; private set; }
+        public long NotSent { get; private set; }
+        /// <summary>Rows that would be sent (-WhatIf).</summary>
+        public long WouldSend { get; private set; }
+
+        public long Output => Enriched + NotMatched + Invalid + Failed + NotSent;
+        public long Done => Enriched + NotMatched + Invalid;
+        public TimeSpan Elapsed => _clock.Elapsed;
+
+        /// <summary>A new input row; returns its 1-based number.</summary>
+        public long Read() => ++RowsRead;
+
+        public void WouldSendRow() => WouldSend++;
+
+        public void InvalidRowSeen() => Invalid++;
+
+        public void Count(EnrichmentResult result)
+        {
+            switch (result.Status)
+            {
+                case EnrichmentOutcome.Enriched: Enriched++; break;
+                case EnrichmentOutcome.NotMatched: NotMatched++; break;
+                case EnrichmentOutcome.Invalid: Invalid++; break;
+                case EnrichmentOutcome.Failed: Failed++; break;
+                case EnrichmentOutcome.NotSent: NotSent++; break;
+            }
+        }
+
+        public string Summary()
+            => $"Leadspace enrichment: {RowsRead} rows in {Elapsed.TotalSeconds:0.0} s — {Enriched} enriched, {NotMatched} not matched, {Invalid} invalid, {Failed} failed, {NotSent} not sent.";
+
+        public string WhatIfTarget() => $"{RowsRead} input row(s): {WouldSend} to send, {Invalid} invalid (not sent, no credit)";
+
+        public string WhatIfAction() => $"Enrich through Leadspace, spending up to {WouldSend} credit(s) in {WouldSend} call(s)";
+
+        /// <summary>The message of the terminating error of a run that a fatal failure stopped.</summary>
+        public string StoppedMessage(EnrichmentResult fatal, string? programId, Uri? baseUri)
+        {
+            var program = programId != null ? $" (program '{programId}')" : string.Empty;
+            string reason;
+            switch (fatal.Failure)
+            {
+                case FailureKind.CreditsExhausted: reason = $"Leadspace answered 427 (insufficient credits or invalid program id){program}"; break;
+                case FailureKind.Unauthorized: reason = $"Leadspace rejected the credentials (401){program}"; break;
+                case FailureKind.Unreachable: reason = $"{baseUri?.GetLeftPart(UriPartial.Authority) ?? "Leadspace"} could not be reached"; break;
+                case FailureKind.TokenOutage: reason = $"No OAuth token could be obtained{program}"; break;
+                case FailureKind.CheckpointFailed: reason = "The run journal could not be written"; break;
+                default: reason = FailureTable.For(fatal.Failure).Cause; break;
+            }
+            return $"{reason} on row {fatal.RowNumber}; the run stopped sending. Of {RowsRead} rows read: {Done} done ({Enriched} enriched, {NotMatched} not matched, {Invalid} invalid), {Failed} failed, {NotSent} not sent (no credit spent on those). "
+                + $"Every row has been output; resend the failed and not-sent ones with $err.TargetObject | Invoke-LeadspaceEnrichment. Cause: {fatal.Message}";
+        }
+
+        /// <summary>"row 12 [L-12] (Ada Lovelace, Analytical Engines)": for -WhatIf/-Confirm and messages.</summary>
+        public static string Describe(long row, EnrichmentRequest request)
+        {
+            var who = string.Join(" ", new[] { request.Get(RequestField.FirstName), request.Get(RequestField.LastName) }.Where(s => s != null));
+            var what = string.Join(", ", new[] { who.Length > 0 ? who : null, request.Get(RequestField.CompanyName) ?? request.Get(RequestField.Website) ?? request.Get(RequestField.Email) }.Where(s => s != null));
+            return $"row {row}" + (request.ExternalId != null ? $" [{request.ExternalId}]" : string.Empty) + (what.Length > 0 ? $" ({what})" : string.Empty);
+        }
+    }
+}
