@@ -257,6 +257,9 @@ namespace Leadspace.Client
             return GateLease.Acquired;
         }
 
+        /// <summary>True once the gate was released (its last connection went).</summary>
+        internal bool IsDisposed => _disposed;
+
         protected override void Dispose(bool disposing)
         {
             _disposed = true;

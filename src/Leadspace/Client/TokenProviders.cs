@@ -280,6 +280,10 @@ namespace Leadspace.Client
                     var refresh = r.String("refreshToken");
                     var expiration = r.Long("expiration");
                     if (string.IsNullOrEmpty(token)) throw new LeadspaceTokenUnavailableException("The OAuth answer has no token.", status);
+                    foreach (var c in token!)
+                    {
+                        if (c < 0x21 || c > 0x7E) throw new LeadspaceTokenUnavailableException("The OAuth answer's token holds characters an HTTP header cannot carry.", status);
+                    }
                     var now = _now();
                     _issuedAt = now;
                     _expiresAt = ExpiryFrom(expiration, now);

@@ -1,6 +1,5 @@
 using System;
 using System.Management.Automation;
-using System.Net.Http;
 using System.Security;
 using System.Threading;
 using Leadspace.Client;
@@ -21,10 +20,10 @@ namespace Leadspace.Commands
         public const string TokenSet = "Token";
         public const string CredentialSet = "Credential";
         public const string OAuthSet = "OAuth";
-        public const string TokenVariable = "LEADSPACE_API_TOKEN";
-        public const string ProgramIdVariable = "LEADSPACE_PROGRAM_ID";
-        public const string OAuthSecretVariable = "LEADSPACE_OAUTH_SECRET";
-        public const string BaseUriVariable = "LEADSPACE_BASE_URI";
+        public const string TokenVariable = ConnectionFactory.TokenVariable;
+        public const string ProgramIdVariable = ConnectionFactory.ProgramIdVariable;
+        public const string OAuthSecretVariable = ConnectionFactory.OAuthSecretVariable;
+        public const string BaseUriVariable = ConnectionFactory.BaseUriVariable;
 
         /// <summary>The perpetual API token. When neither it nor a credential is given, $env:LEADSPACE_API_TOKEN is used.</summary>
         [Parameter(ParameterSetName = TokenSet, Position = 0)]
@@ -99,135 +98,67 @@ namespace Leadspace.Commands
 
         protected override void EndProcessing()
         {
-            var baseUri = BaseUri ?? FromEnvironmentUri() ?? ConnectionSettings.DefaultBaseUri;
-            var settings = new ConnectionSettings
+            var request = new ConnectionRequest
             {
-                BaseUri = baseUri,
-                RequestsPerSecond = RequestsPerSecond,
-                MaxConcurrency = MaxConcurrency,
-                Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                Retry = new RetryPolicy
+                BaseUri = BaseUri,
+                ProgramId = ProgramId,
+                Token = Token,
+                Settings = new ConnectionSettings
                 {
-                    MaxAttempts = MaxAttempts,
-                    MaxElapsed = TimeSpan.FromSeconds(MaxRetrySec),
-                    BaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMs),
-                    MaxDelay = TimeSpan.FromSeconds(Math.Max(RetryMaxDelaySec, RetryBaseDelayMs / 1000.0)),
-                    MaxAmbiguousRetries = MaxAmbiguousRetries,
+                    RequestsPerSecond = RequestsPerSecond,
+                    MaxConcurrency = MaxConcurrency,
+                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                    Retry = new RetryPolicy
+                    {
+                        MaxAttempts = MaxAttempts,
+                        MaxElapsed = TimeSpan.FromSeconds(MaxRetrySec),
+                        BaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMs),
+                        MaxDelay = TimeSpan.FromSeconds(Math.Max(RetryMaxDelaySec, RetryBaseDelayMs / 1000.0)),
+                        MaxAmbiguousRetries = MaxAmbiguousRetries,
+                    },
                 },
             };
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidConnectionSetting", ErrorCategory.InvalidArgument, baseUri));
-            }
-
-            Func<HttpClient, ITokenProvider> tokens;
-            string method;
-            string gateKey;
             switch (ParameterSetName)
             {
                 case CredentialSet:
-                    settings.ProgramId = Blank(Credential!.UserName);
-                    tokens = _ => new PerpetualTokenProvider(Credential.Password);
-                    method = "PerpetualToken";
-                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, SecureText.ToPlain(Credential.Password));
+                    request.Method = ConnectionRequest.Auth.Credential;
+                    request.UserName = Credential!.UserName;
+                    request.Password = Credential.Password;
                     break;
                 case OAuthSet:
-                    settings.ProgramId = Blank(OAuthCredential!.UserName);
-                    if (settings.ProgramId == null) ThrowTerminatingError(new ErrorRecord(new ArgumentException("-OAuthCredential needs the program id as its user name."), "LeadspaceOAuthProgramIdMissing", ErrorCategory.InvalidArgument, null));
-                    tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, OAuthCredential.Password, timeout: settings.Timeout);
-                    method = "OAuth";
-                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
-                    break;
-                default:
-                    settings.ProgramId = ProgramId ?? Blank(Environment.GetEnvironmentVariable(ProgramIdVariable));
-                    var token = Token ?? FromEnvironment(TokenVariable);
-                    if (token == null)
-                    {
-                        var secret = FromEnvironment(OAuthSecretVariable);
-                        if (secret != null && settings.ProgramId != null)
-                        {
-                            tokens = http => new OAuthTokenProvider(http, baseUri, settings.ProgramId!, secret, timeout: settings.Timeout);
-                            method = "OAuth";
-                            gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, null);
-                            break;
-                        }
-                        var record = new ErrorRecord(
-                            new ArgumentException($"No token given. Pass -Token, -Credential or -OAuthCredential, or set ${TokenVariable} (and ${ProgramIdVariable}) for unattended runs."),
-                            "LeadspaceTokenMissing", ErrorCategory.AuthenticationError, null);
-                        record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = "Connect-Leadspace -Token (Read-Host -AsSecureString 'Leadspace token') -ProgramId <program id>" };
-                        ThrowTerminatingError(record);
-                    }
-                    tokens = _ => new PerpetualTokenProvider(token!);
-                    method = "PerpetualToken";
-                    gateKey = LeadspaceConnection.GateKeyFor(baseUri, settings.ProgramId, SecureText.ToPlain(token!));
+                    request.Method = ConnectionRequest.Auth.OAuth;
+                    request.UserName = OAuthCredential!.UserName;
+                    request.Password = OAuthCredential.Password;
+                    WriteVerbose($"Obtaining an OAuth token for program '{OAuthCredential.UserName}' (costs no credit).");
                     break;
             }
 
-            LeadspaceConnection connection;
+            ConnectionOutcome outcome;
             try
             {
-                connection = new LeadspaceConnection(settings, method, gateKey, gate => new LeadspaceClient(settings, tokens, gate));
+                outcome = ConnectionFactory.Open(request, Environment.GetEnvironmentVariable, _stop.Token);
             }
-            catch (ArgumentException ex)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
-                ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidCredential", ErrorCategory.InvalidArgument, null));
+                throw new PipelineStoppedException();
+            }
+            catch (LeadspaceConnectException ex)
+            {
+                var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), ex.Category);
+                var record = new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+                if (ex.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
+                ThrowTerminatingError(record);
                 return;
             }
 
-            if (method == "OAuth")
-            {
-                WriteVerbose($"Obtaining an OAuth token for program '{settings.ProgramId}' from {baseUri} (costs no credit).");
-                try
-                {
-                    connection.Client.Tokens.GetTokenAsync(_stop.Token).GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    connection.Dispose();
-                    throw new PipelineStoppedException();
-                }
-                catch (Exception ex) when (ex is LeadspaceAuthenticationException || ex is LeadspaceTokenUnavailableException || ex is HttpRequestException)
-                {
-                    connection.Dispose();
-                    var refused = ex is LeadspaceAuthenticationException;
-                    var record = new ErrorRecord(ex, refused ? "LeadspaceOAuthFailed" : "LeadspaceOAuthUnavailable",
-                        refused ? ErrorCategory.AuthenticationError : ErrorCategory.ConnectionError, settings.ProgramId);
-                    record.ErrorDetails = new ErrorDetails(ex.Message)
-                    {
-                        RecommendedAction = refused ? $"Check the program id and secret of program '{settings.ProgramId}'." : $"Check that {baseUri} is reachable, then connect again.",
-                    };
-                    ThrowTerminatingError(record);
-                }
-            }
-
+            var connection = outcome.Connection;
             ConnectionRegistry.Add(connection, CurrentRunspaceId);
-            WriteVerbose($"Connected to {baseUri} as program '{settings.ProgramId ?? "(not given)"}' ({method}); {settings.RequestsPerSecond} calls/s, {settings.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
+            if (outcome.ReplacedRate is double before)
+            {
+                WriteWarning($"Program '{connection.ProgramId ?? "(token)"}' was limited to {before} calls/s by an earlier connection in this process; every connection of it now shares {connection.RequestsPerSecond} calls/s.");
+            }
+            WriteVerbose($"Connected to {connection.BaseUri} as program '{connection.ProgramId ?? "(not given)"}' ({connection.AuthMethod}); {connection.RequestsPerSecond} calls/s, {connection.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
             if (PassThru) WriteObject(connection);
-        }
-
-        private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
-
-        private static SecureString? FromEnvironment(string name)
-        {
-            var value = Environment.GetEnvironmentVariable(name);
-            if (string.IsNullOrWhiteSpace(value)) return null;
-            var secure = new SecureString();
-            foreach (var c in value!.Trim()) secure.AppendChar(c);
-            secure.MakeReadOnly();
-            return secure;
-        }
-
-        private Uri? FromEnvironmentUri()
-        {
-            var value = Environment.GetEnvironmentVariable(BaseUriVariable);
-            if (string.IsNullOrWhiteSpace(value)) return null;
-            if (Uri.TryCreate(value!.Trim(), UriKind.Absolute, out var uri)) return uri;
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"${BaseUriVariable} ('{value}') is not an absolute URI."), "LeadspaceInvalidBaseUri", ErrorCategory.InvalidArgument, value));
-            return null;
         }
     }
 }

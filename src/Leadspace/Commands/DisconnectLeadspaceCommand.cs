@@ -3,8 +3,12 @@ using Leadspace.Session;
 
 namespace Leadspace.Commands
 {
-    /// <summary>Forgets a connection and releases its resources (HTTP connections, token, rate gate).</summary>
-    [Cmdlet(VerbsCommunications.Disconnect, "Leadspace", DefaultParameterSetName = DefaultSet)]
+    /// <summary>
+    /// Forgets a connection and releases its resources (HTTP connections, token, rate gate). Without -Connection or
+    /// -All it disconnects only this runspace's own default connection, never one another runspace made. A run in
+    /// progress elsewhere keeps its connection until it ends.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Disconnect, "Leadspace", DefaultParameterSetName = DefaultSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(void))]
     public sealed class DisconnectLeadspaceCommand : LeadspaceCmdlet
     {
@@ -24,10 +28,10 @@ namespace Leadspace.Commands
                 foreach (var c in ConnectionRegistry.All) Remove(c);
                 return;
             }
-            var connection = Connection ?? ConnectionRegistry.DefaultFor(CurrentRunspaceId);
+            var connection = Connection ?? ConnectionRegistry.OwnDefaultFor(CurrentRunspaceId);
             if (connection == null)
             {
-                WriteVerbose("There is no Leadspace connection to disconnect.");
+                WriteVerbose("This runspace has no Leadspace connection of its own to disconnect (connections made elsewhere are left alone; use -Connection or -All for those).");
                 return;
             }
             Remove(connection);
@@ -35,8 +39,11 @@ namespace Leadspace.Commands
 
         private void Remove(LeadspaceConnection connection)
         {
+            if (!ShouldProcess($"Leadspace connection {connection.Id} ({connection.BaseUri}, program '{connection.ProgramId ?? "(not given)"}')", "Disconnect")) return;
+            int runs = connection.ActiveRuns;
             ConnectionRegistry.Remove(connection);
-            WriteVerbose($"Disconnected Leadspace connection {connection.Id} (program '{connection.ProgramId ?? "(not given)"}').");
+            WriteVerbose($"Disconnected Leadspace connection {connection.Id} (program '{connection.ProgramId ?? "(not given)"}')"
+                + (runs > 0 ? $"; {runs} run(s) still using it finish first." : "."));
         }
     }
 }

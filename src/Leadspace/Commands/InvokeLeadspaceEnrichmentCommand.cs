@@ -90,6 +90,7 @@ namespace Leadspace.Commands
         private InputMapper _mapper = new InputMapper();
         private EnrichmentEngine? _engine;
         private LeadspaceConnection? _connection;
+        private IDisposable? _lease;
         private bool _whatIf;
         private bool _debug;
         private bool _timeoutWarningWritten;
@@ -191,6 +192,8 @@ namespace Leadspace.Commands
         {
             _engine?.Dispose();
             _engine = null;
+            _lease?.Dispose(); // a Disconnect-Leadspace made meanwhile takes effect now
+            _lease = null;
             _stop.Dispose();
         }
 
@@ -271,6 +274,11 @@ namespace Leadspace.Commands
         {
             if (_engine != null) return _engine;
             _connection ??= ResolveConnection(Connection);
+            try { _lease = _connection.BeginRun(); }
+            catch (ObjectDisposedException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(ex.Message + " Run Connect-Leadspace again.", ex), "LeadspaceConnectionClosed", ErrorCategory.ConnectionError, _connection));
+            }
             var window = Math.Max(64, _connection.MaxConcurrency * 2);
             _engine = new EnrichmentEngine(_connection.Client, window);
             WriteVerbose($"Enriching through {_connection.BaseUri} (program '{_connection.ProgramId ?? "(not given)"}', connection {_connection.Id}) at up to {_connection.RequestsPerSecond} calls/s, {_connection.MaxConcurrency} in flight.");

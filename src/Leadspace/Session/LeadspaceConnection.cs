@@ -1,30 +1,31 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading;
 using Leadspace.Client;
 
 namespace Leadspace.Session
 {
     /// <summary>
-    /// A connection to one Leadspace program: the settings, the HTTP client and the rate gate shared by
-    /// every connection of the same program in this process. Never shows the token.
+    /// A connection to one Leadspace program: the settings, the HTTP client and the rate gate shared by every
+    /// connection of the same program in this process. Never shows the token.
+    /// A connection that is disconnected while runs use it stays alive until the last of them ends: a
+    /// Disconnect-Leadspace elsewhere never breaks a run in flight.
     /// </summary>
     public sealed class LeadspaceConnection : IDisposable
     {
         private static int _counter;
-        private readonly string _gateKey;
+        private readonly ProgramIdentity _identity;
+        private readonly object _lock = new object();
+        private int _runs;
+        private bool _closed, _released;
 
-        internal LeadspaceConnection(ConnectionSettings settings, string authMethod, string gateKey, Func<RateGate, LeadspaceClient> createClient)
+        internal LeadspaceConnection(LeadspaceClient client, string authMethod, ProgramIdentity identity)
         {
             Id = Interlocked.Increment(ref _counter);
-            _gateKey = gateKey;
-            Gate = RateGateRegistry.Acquire(gateKey, settings.RequestsPerSecond);
-            try { Client = createClient(Gate); }
-            catch { RateGateRegistry.Release(gateKey); throw; }
+            Client = client;
             AuthMethod = authMethod;
+            _identity = identity;
             ConnectedAt = DateTimeOffset.Now;
         }
 
@@ -42,79 +43,142 @@ namespace Leadspace.Session
         public DateTimeOffset ConnectedAt { get; }
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
-        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
-        private int _disposed;
+        /// <summary>True once disconnected: no new run may use it (runs already going finish).</summary>
+        public bool IsDisposed { get { lock (_lock) return _closed; } }
+        /// <summary>Runs using the connection right now.</summary>
+        public int ActiveRuns { get { lock (_lock) return _runs; } }
 
         /// <summary>The runspace that made the connection.</summary>
         internal Guid RunspaceId { get; set; }
 
         internal LeadspaceClient Client { get; }
-        internal RateGate Gate { get; }
+        internal RateGate Gate => Client.Gate;
 
-        /// <summary>A key that identifies the program: the hash of its perpetual token (the same whether or not
-        /// -ProgramId was given), or the program id for OAuth.</summary>
-        internal static string GateKeyFor(Uri baseUri, string? programId, string? perpetualToken)
+        /// <summary>The one normalised identity of the program: the key of its rate gate.</summary>
+        internal ProgramIdentity Identity => _identity;
+
+        /// <summary>Marks a run as using the connection; dispose the lease when the run ends.</summary>
+        internal IDisposable BeginRun()
         {
-            var who = perpetualToken != null
-                ? "token:" + Hash(perpetualToken)
-                : "program:" + (programId ?? string.Empty).Trim();
-            return baseUri.GetLeftPart(UriPartial.Authority).ToLowerInvariant() + "|" + who;
+            lock (_lock)
+            {
+                if (_closed) throw new ObjectDisposedException(nameof(LeadspaceConnection), $"Leadspace connection {Id} was disconnected.");
+                _runs++;
+            }
+            return new RunLease(this);
         }
 
-        private static string Hash(string s)
+        private void EndRun()
         {
-            using var sha = SHA256.Create();
-            return BitConverter.ToString(sha.ComputeHash(Encoding.UTF8.GetBytes(s))).Replace("-", string.Empty).Substring(0, 16);
+            bool release;
+            lock (_lock)
+            {
+                _runs--;
+                release = _closed && _runs == 0 && !_released;
+                if (release) _released = true;
+            }
+            if (release) ReleaseResources();
         }
 
+        /// <summary>Disconnects: no new run may start; the HTTP client and the gate are released as soon as no run
+        /// uses the connection (at once when none does).</summary>
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            bool release;
+            lock (_lock)
+            {
+                if (_closed) return;
+                _closed = true;
+                release = _runs == 0 && !_released;
+                if (release) _released = true;
+            }
+            if (release) ReleaseResources();
+        }
+
+        private void ReleaseResources()
+        {
             Client.Dispose();
-            RateGateRegistry.Release(_gateKey);
+            RateGateRegistry.Release(_identity);
         }
 
         public override string ToString()
             => $"Leadspace connection {Id}: {BaseUri} program '{ProgramId ?? "(not given)"}' ({AuthMethod}, {RequestsPerSecond}/s)";
+
+        private sealed class RunLease : IDisposable
+        {
+            private LeadspaceConnection? _owner;
+            public RunLease(LeadspaceConnection owner) { _owner = owner; }
+            public void Dispose() => Interlocked.Exchange(ref _owner, null)?.EndRun();
+        }
     }
 
     /// <summary>
     /// One rate gate per program per process: every runspace (ForEach-Object -Parallel, thread jobs, several
-    /// pipelines) that connects to the same program shares it, so the process never exceeds the program's limit.
+    /// pipelines) that connects to the same program shares it, whether it connects with a perpetual token, a
+    /// credential or OAuth, so the process never exceeds the program's limit. A gate is found by any of the
+    /// program's keys (its id, its token's hash); a connection that names both links them for later connections.
     /// </summary>
     internal static class RateGateRegistry
     {
+        private sealed class Entry
+        {
+            public Entry(RateGate gate) { Gate = gate; }
+            public RateGate Gate { get; }
+            public int Refs;
+            public readonly HashSet<string> Keys = new HashSet<string>(StringComparer.Ordinal);
+        }
+
         private static readonly object Lock = new object();
-        private static readonly Dictionary<string, (RateGate Gate, int Refs)> Gates = new Dictionary<string, (RateGate, int)>(StringComparer.Ordinal);
+        private static readonly Dictionary<string, Entry> ByKey = new Dictionary<string, Entry>(StringComparer.Ordinal);
 
-        public static RateGate Acquire(string key, double requestsPerSecond)
+        /// <summary>
+        /// The program's gate, created at <paramref name="requestsPerSecond"/> if it has none. An existing gate keeps
+        /// its live rate here: the caller applies a new rate with <see cref="Commit"/> only once the connection is
+        /// known to be good, so that a failed connect never changes the limit of runs in flight.
+        /// </summary>
+        public static RateGate Acquire(ProgramIdentity identity, double requestsPerSecond, out bool created)
         {
             lock (Lock)
             {
-                if (Gates.TryGetValue(key, out var e))
+                var entry = identity.Keys.Select(k => ByKey.TryGetValue(k, out var e) ? e : null).FirstOrDefault(e => e != null);
+                created = entry == null;
+                if (entry == null) entry = new Entry(new RateGate(requestsPerSecond));
+                entry.Refs++;
+                foreach (var key in identity.Keys)
                 {
-                    // The most recent connect sets the program's limit.
-                    e.Gate.SetRate(requestsPerSecond);
-                    Gates[key] = (e.Gate, e.Refs + 1);
-                    return e.Gate;
+                    // A key already bound to another gate stays there (two gates created before they were known to
+                    // be one program cannot be merged while runs use them); the first key found wins.
+                    if (!ByKey.ContainsKey(key)) { ByKey[key] = entry; entry.Keys.Add(key); }
                 }
-                var gate = new RateGate(requestsPerSecond);
-                Gates[key] = (gate, 1);
-                return gate;
+                return entry.Gate;
             }
         }
 
-        public static void Release(string key)
+        /// <summary>The most recent successful connect sets the program's limit. Returns the rate it replaced.</summary>
+        public static double Commit(RateGate gate, double requestsPerSecond)
         {
             lock (Lock)
             {
-                if (!Gates.TryGetValue(key, out var e)) return;
-                if (e.Refs <= 1) { Gates.Remove(key); e.Gate.Dispose(); }
-                else Gates[key] = (e.Gate, e.Refs - 1);
+                var before = gate.RequestsPerSecond;
+                if (before != requestsPerSecond) gate.SetRate(requestsPerSecond);
+                return before;
             }
         }
 
-        public static int Count { get { lock (Lock) return Gates.Count; } }
+        public static void Release(ProgramIdentity identity)
+        {
+            lock (Lock)
+            {
+                var entry = identity.Keys.Select(k => ByKey.TryGetValue(k, out var e) ? e : null).FirstOrDefault(e => e != null);
+                if (entry == null) return;
+                if (--entry.Refs > 0) return;
+                foreach (var key in entry.Keys) ByKey.Remove(key);
+                entry.Gate.Dispose();
+            }
+        }
+
+        /// <summary>Gates alive in this process.</summary>
+        public static int Count { get { lock (Lock) return ByKey.Values.Distinct().Count(); } }
     }
 
     /// <summary>
@@ -139,19 +203,27 @@ namespace Leadspace.Session
             }
         }
 
+        /// <summary>The connection a command in this runspace uses without -Connection.</summary>
         public static LeadspaceConnection? DefaultFor(Guid runspaceId)
         {
             lock (Lock)
             {
-                if (Defaults.TryGetValue(runspaceId, out var c))
-                {
-                    if (c != null && !c.IsDisposed) return c;
-                    // Its own default was disconnected: fall back only to connections this runspace made.
-                    return Connections.LastOrDefault(x => x.RunspaceId == runspaceId);
-                }
+                if (Defaults.ContainsKey(runspaceId)) return OwnDefaultLocked(runspaceId);
                 return Connections.LastOrDefault(); // never connected here (-Parallel, thread jobs): the process's last
-
             }
+        }
+
+        /// <summary>This runspace's own default: one of the connections it made, never another runspace's.</summary>
+        public static LeadspaceConnection? OwnDefaultFor(Guid runspaceId)
+        {
+            lock (Lock) return OwnDefaultLocked(runspaceId);
+        }
+
+        private static LeadspaceConnection? OwnDefaultLocked(Guid runspaceId)
+        {
+            if (Defaults.TryGetValue(runspaceId, out var c) && c != null && !c.IsDisposed) return c;
+            // Its own default was disconnected: fall back only to connections this runspace made.
+            return Connections.LastOrDefault(x => x.RunspaceId == runspaceId);
         }
 
         public static IReadOnlyList<LeadspaceConnection> All
@@ -159,6 +231,7 @@ namespace Leadspace.Session
             get { lock (Lock) return Connections.ToList(); }
         }
 
+        /// <summary>Forgets the connection and disconnects it (its resources go when its last run ends).</summary>
         public static bool Remove(LeadspaceConnection connection)
         {
             bool removed;

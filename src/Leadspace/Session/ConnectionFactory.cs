@@ -1,0 +1,187 @@
+using System;
+using System.Net.Http;
+using System.Security;
+using System.Threading;
+using Leadspace.Client;
+
+namespace Leadspace.Session
+{
+    /// <summary>A connection could not be made; the ids and categories are those of the cmdlet's ErrorRecord.</summary>
+    public sealed class LeadspaceConnectException : Exception
+    {
+        public LeadspaceConnectException(string errorId, string category, string message, string? recommendedAction = null, object? target = null, Exception? inner = null)
+            : base(message, inner)
+        {
+            ErrorId = errorId; Category = category; RecommendedAction = recommendedAction; Target = target;
+        }
+
+        public string ErrorId { get; }
+        /// <summary>The name of the System.Management.Automation.ErrorCategory.</summary>
+        public string Category { get; }
+        public string? RecommendedAction { get; }
+        public object? Target { get; }
+    }
+
+    /// <summary>What Connect-Leadspace was given: one of the three ways to authenticate, or none (then the
+    /// environment decides), and the settings.</summary>
+    public sealed class ConnectionRequest
+    {
+        public enum Auth { FromParametersOrEnvironment, Credential, OAuth }
+
+        public Auth Method { get; set; }
+        public SecureString? Token { get; set; }
+        public string? ProgramId { get; set; }
+        /// <summary>User name of -Credential or -OAuthCredential (the program id).</summary>
+        public string? UserName { get; set; }
+        /// <summary>Password of -Credential (the token) or -OAuthCredential (the secret).</summary>
+        public SecureString? Password { get; set; }
+        public Uri? BaseUri { get; set; }
+        public ConnectionSettings Settings { get; set; } = new ConnectionSettings();
+    }
+
+    /// <summary>The connection made, and what the user should be told about it.</summary>
+    public sealed class ConnectionOutcome
+    {
+        internal ConnectionOutcome(LeadspaceConnection connection, double? replacedRate) { Connection = connection; ReplacedRate = replacedRate; }
+        public LeadspaceConnection Connection { get; }
+        /// <summary>When this connect changed the limit of a program that other connections already used: the old limit.</summary>
+        public double? ReplacedRate { get; }
+    }
+
+    /// <summary>
+    /// Turns what Connect-Leadspace was given (parameters, then LEADSPACE_* environment variables) into a checked
+    /// connection: the base URI and token are validated, OAuth credentials are verified by fetching a token (at no
+    /// cost), and only then does the connection join its program's rate gate and, if it asks for another limit,
+    /// change it. Nothing here depends on PowerShell.
+    /// </summary>
+    public static class ConnectionFactory
+    {
+        public const string TokenVariable = "LEADSPACE_API_TOKEN";
+        public const string ProgramIdVariable = "LEADSPACE_PROGRAM_ID";
+        public const string OAuthSecretVariable = "LEADSPACE_OAUTH_SECRET";
+        public const string BaseUriVariable = "LEADSPACE_BASE_URI";
+
+        public static ConnectionOutcome Open(ConnectionRequest request, Func<string, string?> environment, CancellationToken cancellationToken,
+            Func<HttpMessageHandler>? handler = null)
+        {
+            var settings = request.Settings;
+            settings.BaseUri = request.BaseUri ?? FromEnvironmentUri(environment) ?? ConnectionSettings.DefaultBaseUri;
+            try
+            {
+                settings.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                bool uri = ex.ParamName == nameof(ConnectionSettings.BaseUri);
+                throw new LeadspaceConnectException(uri ? "LeadspaceInvalidBaseUri" : "LeadspaceInvalidConnectionSetting", "InvalidArgument", ex.Message,
+                    uri ? "Pass the service's https address, e.g. -BaseUri https://apigw.leadspace.com (credentials go in -Token or -Credential, never in the URI)." : null,
+                    uri ? ConnectionSettings.Redact(settings.BaseUri) : null, ex);
+            }
+
+            SecureString? token = null, secret = null;
+            switch (request.Method)
+            {
+                case ConnectionRequest.Auth.Credential:
+                    settings.ProgramId = Blank(request.UserName);
+                    token = request.Password;
+                    break;
+                case ConnectionRequest.Auth.OAuth:
+                    settings.ProgramId = Blank(request.UserName);
+                    if (settings.ProgramId == null)
+                        throw new LeadspaceConnectException("LeadspaceOAuthProgramIdMissing", "InvalidArgument", "-OAuthCredential needs the program id as its user name.");
+                    secret = request.Password;
+                    break;
+                default:
+                    settings.ProgramId = Blank(request.ProgramId) ?? Blank(environment(ProgramIdVariable));
+                    token = request.Token ?? Secure(environment(TokenVariable));
+                    if (token == null)
+                    {
+                        secret = Secure(environment(OAuthSecretVariable));
+                        if (secret == null || settings.ProgramId == null)
+                        {
+                            throw new LeadspaceConnectException("LeadspaceTokenMissing", "AuthenticationError",
+                                $"No token given. Pass -Token, -Credential or -OAuthCredential, or set ${TokenVariable} (and ${ProgramIdVariable}) for unattended runs.",
+                                "Connect-Leadspace -Token (Read-Host -AsSecureString 'Leadspace token') -ProgramId <program id>");
+                        }
+                    }
+                    break;
+            }
+
+            string? plainToken = null;
+            if (token != null)
+            {
+                plainToken = SecureText.ToPlain(token).Trim();
+                var problem = TokenRules.Problem(plainToken);
+                if (problem != null)
+                {
+                    throw new LeadspaceConnectException("LeadspaceInvalidToken", "InvalidArgument", problem,
+                        "Copy the perpetual token again exactly as Leadspace sent it (printable ASCII, no spaces or line breaks inside).");
+                }
+            }
+            bool oauth = secret != null;
+            if (oauth && secret!.Length == 0)
+                throw new LeadspaceConnectException("LeadspaceInvalidCredential", "InvalidArgument", "The OAuth secret is empty.");
+
+            var identity = new ProgramIdentity(settings.BaseUri, settings.ProgramId, plainToken);
+            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, out bool created);
+            LeadspaceClient? client = null;
+            try
+            {
+                Func<HttpClient, ITokenProvider> tokens = oauth
+                    ? http => new OAuthTokenProvider(http, settings.BaseUri, settings.ProgramId!, secret!, timeout: settings.Timeout)
+                    : _ => new PerpetualTokenProvider(token!);
+                client = new LeadspaceClient(settings, tokens, gate, handler?.Invoke());
+                if (oauth) VerifyOAuth(client, settings, cancellationToken);
+            }
+            catch
+            {
+                client?.Dispose();
+                RateGateRegistry.Release(identity);
+                throw;
+            }
+
+            // Only a connection that is known to be good may change the program's live limit.
+            var before = RateGateRegistry.Commit(gate, settings.RequestsPerSecond);
+            var connection = new LeadspaceConnection(client, oauth ? "OAuth" : "PerpetualToken", identity);
+            return new ConnectionOutcome(connection, !created && before != settings.RequestsPerSecond ? before : (double?)null);
+        }
+
+        private static void VerifyOAuth(LeadspaceClient client, ConnectionSettings settings, CancellationToken cancellationToken)
+        {
+            try
+            {
+                client.Tokens.GetTokenAsync(cancellationToken).GetAwaiter().GetResult();
+            }
+            catch (LeadspaceAuthenticationException ex)
+            {
+                throw new LeadspaceConnectException("LeadspaceOAuthFailed", "AuthenticationError", ex.Message,
+                    $"Check the program id and secret of program '{settings.ProgramId}'.", settings.ProgramId, ex);
+            }
+            catch (Exception ex) when (ex is LeadspaceTokenUnavailableException || ex is HttpRequestException)
+            {
+                throw new LeadspaceConnectException("LeadspaceOAuthUnavailable", "ConnectionError", ex.Message,
+                    $"Check that {settings.BaseUri} is reachable, then connect again.", settings.ProgramId, ex);
+            }
+        }
+
+        private static Uri? FromEnvironmentUri(Func<string, string?> environment)
+        {
+            var value = environment(BaseUriVariable);
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            if (Uri.TryCreate(value!.Trim(), UriKind.Absolute, out var uri)) return uri;
+            throw new LeadspaceConnectException("LeadspaceInvalidBaseUri", "InvalidArgument", $"${BaseUriVariable} is not an absolute URI.",
+                $"Set ${BaseUriVariable} to an https address, or remove it to use {ConnectionSettings.DefaultBaseUri}.");
+        }
+
+        private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
+
+        private static SecureString? Secure(string? value)
+        {
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            var secure = new SecureString();
+            foreach (var c in value!.Trim()) secure.AppendChar(c);
+            secure.MakeReadOnly();
+            return secure;
+        }
+    }
+}
