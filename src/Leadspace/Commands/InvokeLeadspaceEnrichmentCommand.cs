@@ -96,8 +96,8 @@ namespace Leadspace.Commands
         private bool _timeoutWarningWritten;
         private readonly RunTally _tally = new RunTally();
         private ProgressReport _progress = new ProgressReport(0);
-        private static readonly HashSet<string> ResultColumns = new HashSet<string>(
-            typeof(EnrichmentResult).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+        private readonly InputColumns _inputColumns = new InputColumns(typeof(EnrichmentResult).GetProperties().Select(p => p.Name));
+        private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         protected override void BeginProcessing()
         {
@@ -229,6 +229,7 @@ namespace Leadspace.Commands
             long row = _tally.Read();
             var properties = InputRecord.Properties(input);
             var request = _mapper.Map(properties);
+            WarnAboutMapping(row);
             var rowInput = new RowInput(input, IncludeInput ? properties : null);
             var invalid = RequestValidator.Validate(request);
             if (_debug) WriteDebug($"Row {row} request body: {request.ToJson()}");
@@ -321,15 +322,25 @@ namespace Leadspace.Commands
             return response;
         }
 
-        private static PSObject WithInput(EnrichmentResult result, List<KeyValuePair<string, string?>> input)
+        private PSObject WithInput(EnrichmentResult result, List<InputProperty> input)
         {
             var pso = new PSObject(result);
-            foreach (var kv in input)
-            {
-                var name = ResultColumns.Contains(kv.Key) ? "Input_" + kv.Key : kv.Key;
-                if (pso.Properties[name] == null) pso.Properties.Add(new PSNoteProperty(name, kv.Value));
-            }
+            var names = _inputColumns.Names(input.Select(p => p.Name).ToList());
+            for (int i = 0; i < input.Count; i++) pso.Properties.Add(new PSNoteProperty(names[i], input[i].Text));
             return pso;
+        }
+
+        /// <summary>Once per run and name: a -PropertyMap key or -CustomField name that matches no input column (a
+        /// typo: rows would be charged without it), and input that looks like a CSV read with the wrong delimiter.</summary>
+        private void WarnAboutMapping(long row)
+        {
+            foreach (var name in _mapper.LastUnmatched)
+            {
+                if (_warned.Add("column:" + name))
+                    WriteWarning($"'{name}' (in -PropertyMap or -CustomField) matches no property of input row {row}: nothing is sent from it for such rows. Check the spelling against the input's column names.");
+            }
+            if (_mapper.LastDelimiterHint is string delimiter && _warned.Add("delimiter"))
+                WriteWarning($"Input row {row} has one column whose name holds several field names: it looks like a CSV read with the wrong delimiter. Use Import-Csv -Delimiter '{delimiter}'.");
         }
 
         private ErrorRecord RowError(EnrichmentResult result, object input)
@@ -390,9 +401,9 @@ namespace Leadspace.Commands
 
         private sealed class RowInput
         {
-            public RowInput(object input, List<KeyValuePair<string, string?>>? properties) { Input = input; Properties = properties; }
+            public RowInput(object input, List<InputProperty>? properties) { Input = input; Properties = properties; }
             public object Input { get; }
-            public List<KeyValuePair<string, string?>>? Properties { get; }
+            public List<InputProperty>? Properties { get; }
         }
     }
 

@@ -79,26 +79,120 @@ namespace Leadspace.Mapping
         public static RequestField? FieldForColumn(string columnName)
             => AliasIndex.TryGetValue(RequestField.NormalizeName(columnName), out var e) ? e.Field : null;
 
-        /// <summary>Maps one record. Values are the record's property values already converted to strings.</summary>
+        /// <summary>Maps one record whose values are all text (tests, simple callers).</summary>
         public EnrichmentRequest Map(IReadOnlyList<KeyValuePair<string, string?>> properties)
+            => Map(properties.Select(p => InputProperty.Of(p.Key, p.Value)).ToList());
+
+        /// <summary>Explicit -PropertyMap keys and -CustomField names that matched no column of the last record mapped.</summary>
+        public IReadOnlyList<string> LastUnmatched { get; private set; } = Array.Empty<string>();
+
+        /// <summary>When the last record looked like a CSV read with the wrong delimiter: the delimiter to use.</summary>
+        public string? LastDelimiterHint { get; private set; }
+
+        /// <summary>
+        /// Maps one record. A mapped column whose value is not one value (a list, a nested object, an object that only
+        /// prints its type name) is never sent: the request records a problem naming the column and the type, and
+        /// the validator turns it into an Invalid row. The API's own nested shape is taken on purpose:
+        /// <c>@{ person = @{ first_name = … }; company = @{ name = …; address = @{ city = … } }; custom_fields = @(@{ name = …; value = … }) }</c>.
+        /// </summary>
+        public EnrichmentRequest Map(IReadOnlyList<InputProperty> record)
         {
+            var properties = Flatten(record, out var apiCustomFields);
             var plan = GetPlan(properties);
+            LastUnmatched = plan.Unmatched;
+            LastDelimiterHint = plan.DelimiterHint;
             var request = new EnrichmentRequest();
             foreach (var step in plan.Fields)
             {
-                if (request.Has(step.Field)) continue;
-                request.Set(step.Field, properties[step.Column].Value);
+                if (request.Has(step.Field) || request.HasProblem(step.Field)) continue;
+                var p = properties[step.Column];
+                var problem = ProblemOf(p, step.Field.JsonPath);
+                if (problem != null) { request.AddProblem(step.Field, problem); continue; }
+                request.Set(step.Field, p.Text);
             }
             foreach (var c in plan.Custom)
             {
-                request.AddCustomField(c.Name, properties[c.Column].Value);
+                var p = properties[c.Column];
+                var problem = ProblemOf(p, "custom_fields." + c.Name);
+                if (problem != null) { request.AddProblem(null, problem); continue; }
+                request.AddCustomField(c.Name, p.Text);
+            }
+            foreach (var (name, value) in apiCustomFields)
+            {
+                var problem = ProblemOf(value, "custom_fields." + name);
+                if (problem != null) request.AddProblem(null, problem);
+                else request.AddCustomField(name, value.Text);
+            }
+            if (plan.DelimiterHint != null && request.IsEmpty)
+            {
+                request.AddProblem(null, $"The row has a single column, '{Shorten(properties[0].Name)}', whose name holds several field names: this looks like a CSV read with the wrong delimiter. Use Import-Csv -Delimiter '{plan.DelimiterHint}'.");
             }
             return request;
         }
 
-        private MappingPlan GetPlan(IReadOnlyList<KeyValuePair<string, string?>> properties)
+        private static string? ProblemOf(InputProperty p, string target)
         {
-            var key = string.Join("\u001f", properties.Select(p => p.Key));
+            switch (p.Kind)
+            {
+                case InputValueKind.List:
+                    return $"Column '{p.Name}' holds {p.Count} values (a {p.TypeName}), but {target} takes one; send one value per row (a joined list is never sent).";
+                case InputValueKind.Nested:
+                    return $"Column '{p.Name}' holds a nested {p.TypeName} ({Shorten(p.Text)}), but {target} takes one text value; flatten it or map one of its properties with -PropertyMap.";
+                case InputValueKind.Unprintable:
+                    return $"Column '{p.Name}' holds a {p.TypeName} whose text is only its type name, so {target} would get that name; pass the property you mean (e.g. with Select-Object or -PropertyMap).";
+                default:
+                    return null;
+            }
+        }
+
+        private static string Shorten(string? text) => text == null ? string.Empty : text.Length <= 60 ? text : text.Substring(0, 60) + "…";
+
+        /// <summary>Person and company objects in the API's own shape become dotted columns (company.address.city);
+        /// custom_fields as a list of {name, value} become custom fields.</summary>
+        private static IReadOnlyList<InputProperty> Flatten(IReadOnlyList<InputProperty> record, out List<(string Name, InputProperty Value)> customFields)
+        {
+            customFields = new List<(string, InputProperty)>();
+            bool nested = false;
+            foreach (var p in record) if (p.Kind == InputValueKind.Nested || p.Items != null) { nested = true; break; }
+            if (!nested) return record;
+            var flat = new List<InputProperty>(record.Count + 8);
+            foreach (var p in record)
+            {
+                var key = RequestField.NormalizeName(p.Name);
+                if (p.Kind == InputValueKind.Nested && p.Children != null && (key == "person" || key == "company"))
+                {
+                    AddDotted(flat, p.Name, p.Children);
+                }
+                else if (key == "customfields" && (p.Items != null || (p.Kind == InputValueKind.Nested && p.Children != null)))
+                {
+                    foreach (var item in p.Items ?? new[] { p.Children! })
+                    {
+                        var name = item.FirstOrDefault(c => string.Equals(c.Name, "name", StringComparison.OrdinalIgnoreCase));
+                        var value = item.FirstOrDefault(c => string.Equals(c.Name, "value", StringComparison.OrdinalIgnoreCase));
+                        if (name?.Text != null && value != null) customFields.Add((name.Text, value));
+                    }
+                }
+                else
+                {
+                    flat.Add(p);
+                }
+            }
+            return flat;
+        }
+
+        private static void AddDotted(List<InputProperty> flat, string prefix, IReadOnlyList<InputProperty> children)
+        {
+            foreach (var c in children)
+            {
+                var name = prefix + "." + c.Name;
+                if (c.Kind == InputValueKind.Nested && c.Children != null) AddDotted(flat, name, c.Children);
+                else flat.Add(new InputProperty(name, c.Text, c.Kind, c.TypeName, c.Count, c.Children, c.Items));
+            }
+        }
+
+        private MappingPlan GetPlan(IReadOnlyList<InputProperty> properties)
+        {
+            var key = string.Join("\u001f", properties.Select(p => p.Name));
             if (_plans.TryGetValue(key, out var plan)) return plan;
             plan = BuildPlan(properties);
             if (_plans.Count > 1000) _plans.Clear(); // heterogeneous input: keep memory bounded
@@ -106,25 +200,26 @@ namespace Leadspace.Mapping
             return plan;
         }
 
-        private MappingPlan BuildPlan(IReadOnlyList<KeyValuePair<string, string?>> properties)
+        private MappingPlan BuildPlan(IReadOnlyList<InputProperty> properties)
         {
             var fields = new List<(int Column, RequestField Field, int Rank)>();
             var custom = new List<(int Column, string Name)>();
             var explicitColumns = new HashSet<int>();
+            var unmatched = new List<string>();
 
             // 1. Explicit property map entries win, in the order given.
             int rank = -100000;
             foreach (var kv in _explicitFields)
             {
                 int col = FindColumn(properties, kv.Key);
-                if (col < 0) continue;
+                if (col < 0) { unmatched.Add(kv.Key); continue; }
                 fields.Add((col, kv.Value, rank++));
                 explicitColumns.Add(col);
             }
             foreach (var kv in _explicitCustom)
             {
                 int col = FindColumn(properties, kv.Key);
-                if (col < 0) continue;
+                if (col < 0) { unmatched.Add(kv.Key); continue; }
                 custom.Add((col, kv.Value));
                 explicitColumns.Add(col);
             }
@@ -133,7 +228,7 @@ namespace Leadspace.Mapping
             for (int i = 0; i < properties.Count; i++)
             {
                 if (explicitColumns.Contains(i)) continue;
-                if (AliasIndex.TryGetValue(RequestField.NormalizeName(properties[i].Key), out var e))
+                if (AliasIndex.TryGetValue(RequestField.NormalizeName(properties[i].Name), out var e))
                 {
                     fields.Add((i, e.Field, e.Priority));
                 }
@@ -141,15 +236,30 @@ namespace Leadspace.Mapping
 
             return new MappingPlan(
                 fields.OrderBy(f => f.Rank).Select(f => new FieldStep(f.Column, f.Field)).ToArray(),
-                custom.Select(c => new CustomStep(c.Column, c.Name)).ToArray());
+                custom.Select(c => new CustomStep(c.Column, c.Name)).ToArray(),
+                unmatched.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+                fields.Count == 0 && custom.Count == 0 ? DelimiterOf(properties) : null);
         }
 
-        private static int FindColumn(IReadOnlyList<KeyValuePair<string, string?>> properties, string name)
+        /// <summary>A record with one column whose name holds two or more known field names joined by a delimiter.</summary>
+        private static string? DelimiterOf(IReadOnlyList<InputProperty> properties)
+        {
+            if (properties.Count != 1) return null;
+            foreach (var d in new[] { ';', ',', '\t', '|' })
+            {
+                var parts = properties[0].Name.Split(d);
+                if (parts.Length < 2) continue;
+                if (parts.Count(part => FieldForColumn(part.Trim().Trim('"')) != null) >= 2) return d == '\t' ? "`t" : d.ToString();
+            }
+            return null;
+        }
+
+        private static int FindColumn(IReadOnlyList<InputProperty> properties, string name)
         {
             for (int i = 0; i < properties.Count; i++)
-                if (string.Equals(properties[i].Key, name, StringComparison.Ordinal)) return i;
+                if (string.Equals(properties[i].Name, name, StringComparison.Ordinal)) return i;
             for (int i = 0; i < properties.Count; i++)
-                if (string.Equals(properties[i].Key, name, StringComparison.OrdinalIgnoreCase)) return i;
+                if (string.Equals(properties[i].Name, name, StringComparison.OrdinalIgnoreCase)) return i;
             return -1;
         }
 
@@ -169,9 +279,14 @@ namespace Leadspace.Mapping
 
         private sealed class MappingPlan
         {
-            public MappingPlan(FieldStep[] fields, CustomStep[] custom) { Fields = fields; Custom = custom; }
+            public MappingPlan(FieldStep[] fields, CustomStep[] custom, string[] unmatched, string? delimiterHint)
+            {
+                Fields = fields; Custom = custom; Unmatched = unmatched; DelimiterHint = delimiterHint;
+            }
             public FieldStep[] Fields { get; }
             public CustomStep[] Custom { get; }
+            public string[] Unmatched { get; }
+            public string? DelimiterHint { get; }
         }
     }
 }

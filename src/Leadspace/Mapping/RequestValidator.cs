@@ -12,6 +12,8 @@ namespace Leadspace.Mapping
         /// <summary>Returns null when the request is valid, else a message naming the missing fields.</summary>
         public static string? Validate(EnrichmentRequest request)
         {
+            if (request.Problems.Count > 0) return string.Join(" ", request.Problems);
+
             bool company = request.Has(RequestField.CompanyName);
             if (company) return null; // account enrichment (and person enrichment when names are present)
 

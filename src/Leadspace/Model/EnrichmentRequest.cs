@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -25,9 +26,22 @@ namespace Leadspace.Model
     {
         private readonly Dictionary<RequestField, string> _values = new Dictionary<RequestField, string>();
         private readonly List<CustomField> _customFields = new List<CustomField>();
+        private List<string>? _problems;
+        private HashSet<RequestField>? _problemFields;
 
         public IReadOnlyDictionary<RequestField, string> Values => _values;
         public IReadOnlyList<CustomField> CustomFields => _customFields;
+
+        /// <summary>Why some input could not be sent (a list or object where one value belongs): the row is invalid.</summary>
+        public IReadOnlyList<string> Problems => (IReadOnlyList<string>?)_problems ?? Array.Empty<string>();
+
+        public void AddProblem(RequestField? field, string problem)
+        {
+            (_problems ??= new List<string>()).Add(problem);
+            if (field != null) (_problemFields ??= new HashSet<RequestField>()).Add(field);
+        }
+
+        public bool HasProblem(RequestField field) => _problemFields != null && _problemFields.Contains(field);
 
         /// <summary>Sets a field; whitespace-only and null values count as empty and clear it.</summary>
         public void Set(RequestField field, string? value)
@@ -50,18 +64,31 @@ namespace Leadspace.Model
 
         public bool IsEmpty => _values.Count == 0 && _customFields.Count == 0;
 
+        /// <summary>The value without surrounding whitespace and invisible characters (zero-width spaces, joiners,
+        /// byte-order marks, soft hyphens, control characters); null when nothing visible is left.</summary>
         internal static string? Clean(string? value)
         {
             if (value == null) return null;
-            var t = value.Trim();
-            return t.Length == 0 ? null : t;
+            int start = 0, end = value.Length - 1;
+            while (start <= end && IsInvisible(value[start])) start++;
+            while (end >= start && IsInvisible(value[end])) end--;
+            if (start > end) return null;
+            return start == 0 && end == value.Length - 1 ? value : value.Substring(start, end - start + 1);
+        }
+
+        private static bool IsInvisible(char c)
+        {
+            if (c < 0x80) return c <= ' ' || c == 0x7F;
+            if (char.IsWhiteSpace(c)) return true;
+            var category = CharUnicodeInfo.GetUnicodeCategory(c);
+            return category == UnicodeCategory.Format || category == UnicodeCategory.Control;
         }
 
         /// <summary>The request body as UTF-8 JSON.</summary>
         public byte[] ToJsonUtf8()
         {
             using var ms = new MemoryStream(256);
-            using (var w = new Utf8JsonWriter(ms))
+            using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = MinimalJsonEncoder.Instance }))
             {
                 WriteTo(w);
             }
