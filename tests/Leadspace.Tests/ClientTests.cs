@@ -1,3 +1,6 @@
+using Leadspace.Engine;
+using System.Net;
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security;
@@ -201,5 +204,54 @@ public class ClientTests
     {
         using var p = new PerpetualTokenProvider(Secure("super-secret-token"));
         Assert.DoesNotContain("super-secret-token", p.ToString());
+    }
+
+    private sealed class BrokenContent : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => throw new IOException("connection reset while reading the body");
+        protected override bool TryComputeLength(out long length) { length = 0; return false; }
+    }
+
+
+    [Fact]
+    public async Task FractionalRetryAfterIsHonoured()
+    {
+        var handler = new StubHandler((_, n) => Task.FromResult(n == 1
+            ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "0.4"))
+            : StubHandler.Json(200, StubHandler.Enriched)));
+        var clock = new TestClock();
+        using var client = ClientTests.Client(handler, s => s.Retry.MaxDelay = TimeSpan.FromSeconds(5), clock: clock);
+        var result = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.None, result.Failure);
+        var total = clock.Delays.Aggregate(TimeSpan.Zero, (a, d) => a + d);
+        Assert.InRange(total.TotalSeconds, 0.4, 0.4 * 1.1 + 0.05); // Retry-After 0.4 s, spread by at most 10 %
+    }
+
+    [Fact]
+    public async Task AHugeRetryAfterDoesNotFreezeTheProgramsGate()
+    {
+        var handler = new StubHandler((_, n) => Task.FromResult(n == 1
+            ? StubHandler.Json(429, "", r => r.Headers.TryAddWithoutValidation("Retry-After", "3600"))
+            : StubHandler.Json(200, StubHandler.Enriched)));
+        var clock = new TestClock();
+        using var client = ClientTests.Client(handler, s => { s.Retry.MaxElapsed = TimeSpan.FromSeconds(1); s.Retry.MaxDelay = TimeSpan.FromSeconds(2); }, clock: clock);
+        var first = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.RateLimited, first.Failure); // gives up: an hour is past the retry budget
+        while (clock.Delays.TryDequeue(out _)) { }
+        var second = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.None, second.Failure);
+        // The gate paused the program for at most one retry delay (2 s), not the hour the server asked for.
+        var waited = clock.Delays.Aggregate(TimeSpan.Zero, (a, d) => a + d);
+        Assert.InRange(waited.TotalSeconds, 0, 2.0 + 0.05);
+    }
+
+    [Fact]
+    public async Task ASuccessWhoseBodyIsLostIsNeverRetried()
+    {
+        var handler = new StubHandler((_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new BrokenContent() }));
+        using var client = ClientTests.Client(handler);
+        var result = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.InvalidResponse, result.Failure);
+        Assert.Equal(1, handler.Calls);
     }
 }

@@ -1,3 +1,8 @@
+using Leadspace.Mapping;
+using Leadspace.Model;
+using Leadspace.Engine;
+using System.Net;
+using System.Diagnostics;
 using System.Text.Json;
 using Leadspace.Client;
 using Xunit;
@@ -77,5 +82,54 @@ public class OAuthTests
         var ex = await Assert.ThrowsAsync<LeadspaceAuthenticationException>(() => provider.GetTokenAsync(default));
         Assert.Contains("prog", ex.Message);
         Assert.DoesNotContain("wrong", ex.Message);
+    }
+
+    [Fact]
+    public async Task ATransientOAuthFailureIsRetriedNotFatal()
+    {
+        int authorize = 0;
+        var handler = new StubHandler((req, _) =>
+        {
+            if (req.RequestUri!.AbsolutePath == "/oauth/authorize")
+            {
+                return Task.FromResult(Interlocked.Increment(ref authorize) == 1
+                    ? StubHandler.Json(503, "")
+                    : StubHandler.Json(200, """{"token":"t","refreshToken":"r","expiration":4102444800}"""));
+            }
+            return Task.FromResult(StubHandler.Json(200, StubHandler.Enriched));
+        });
+        var clock = new TestClock();
+        using var client = ClientTests.Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), () => clock.UtcNow), clock: clock);
+        var result = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.None, result.Failure);
+        Assert.Equal(2, authorize);
+        Assert.Contains(clock.Delays, d => d >= OAuthTokenProvider.Backoff(1)); // waited for the endpoint's backoff
+    }
+
+    [Fact]
+    public async Task AHangingOAuthEndpointTimesOut()
+    {
+        // Had the timeout not fired, the endpoint would have handed out a valid token after 30 s.
+        var handler = new StubHandler(async (_, _) => { await Task.Delay(30000); return StubHandler.Json(200, """{"token":"t","refreshToken":"r","expiration":4102444800}"""); });
+        using var http = new HttpClient(handler);
+        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "p", ClientTests.Secure("s"), timeout: TimeSpan.FromMilliseconds(200));
+        var ex = await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
+        Assert.Contains("did not answer within", ex.Message);
+    }
+
+    [Fact]
+    public async Task RefusedOAuthCredentialsAreFatalWithTheUnauthorizedId()
+    {
+        var handler = new StubHandler((_, _) => Task.FromResult(StubHandler.Json(401, "")));
+        using var client = ClientTests.Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("bad")));
+        var call = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.Unauthorized, call.Failure);
+        Assert.False(call.Sent);
+        // Nothing was sent: the row is NotSent (free to resend); the run's terminating error carries LeadspaceUnauthorized.
+        var row = EnrichmentEngine.Shape(1, ClientTests.Request(), call);
+        Assert.Equal(EnrichmentOutcome.NotSent, row.Status);
+        Assert.Equal(ErrorIds.NotSent, row.ErrorId);
+        Assert.Equal(FailureKind.Unauthorized, row.Failure);
+        Assert.Contains("no credit", row.Message);
     }
 }

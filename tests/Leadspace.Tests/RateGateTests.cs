@@ -1,3 +1,7 @@
+using Leadspace.Mapping;
+using Leadspace.Model;
+using Leadspace.Engine;
+using System.Net;
 using System.Diagnostics;
 using Leadspace.Client;
 using Xunit;
@@ -145,5 +149,19 @@ public class RateGateTests
         for (int i = 0; i < 40; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         Assert.True(MaxInAnyWindow(grants.Skip(40).ToList(), 1.0) <= 10);
         Assert.True(MaxInAnyWindow(grants, 1.0) <= 30);
+    }
+
+    [Fact]
+    public async Task ColdGrantsDelayTheirPartnerOneWindowLater()
+    {
+        long now = Stopwatch.Frequency * 1000;
+        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), () => now, (d, ct) => { now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency)); return Task.CompletedTask; });
+        var grants = new List<long>();
+        for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(now); }
+        var cold = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;
+        Assert.True(cold >= 1.0 + 0.025 + 0.1 - 0.001, $"11th grant {cold:0.000}s after the first (cold)");
+        // The warm partners are only paced (0.1 s apart), not pushed back further.
+        var warm = (grants[14] - grants[13]) / (double)Stopwatch.Frequency;
+        Assert.True(warm < 0.11, $"15th grant {warm:0.000}s after the 14th");
     }
 }

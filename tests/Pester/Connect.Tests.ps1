@@ -75,7 +75,57 @@ Connect-Leadspace
     }
 
     It 'refuses plain http for a non-loopback host' {
-        { Connect-Leadspace -Token $token -BaseUri 'http://apigw.leadspace.com' -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceInvalidConnectionSetting,Leadspace.Commands.ConnectLeadspaceCommand'
+        { Connect-Leadspace -Token $token -BaseUri 'http://apigw.leadspace.com' -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceInvalidBaseUri,Leadspace.Commands.ConnectLeadspaceCommand'
+    }
+
+    It 'refuses a user name or password in -BaseUri without showing it, and asks for https for other schemes' {
+        $caught = $null
+        try { Connect-Leadspace -Token $token -BaseUri 'https://user:Hunter2pw@apigw.leadspace.com' -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceInvalidBaseUri,Leadspace.Commands.ConnectLeadspaceCommand'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        ($caught | Out-String) + $caught.TargetObject + $caught.ErrorDetails.RecommendedAction | Should -Not -Match 'Hunter2pw'
+        $caught.Exception.Message | Should -Match 'user name or password'
+        { Connect-Leadspace -Token $token -BaseUri 'ftp://apigw.leadspace.com' -ErrorAction Stop } | Should -Throw '*must be https*'
+        @(Get-LeadspaceConnection -All).Count | Should -Be 0
+    }
+
+    It 'refuses a token that cannot travel in an HTTP header once, at connect, without quoting it (<Name>)' -ForEach @(
+        @{ Name = 'non-ASCII'; Token = "t$([char]0xF6)-secret"; Why = 'not ASCII' }
+        @{ Name = 'line break inside'; Token = "tok-a`r`ntok-b"; Why = 'line break' }
+        @{ Name = 'space inside'; Token = 'tok a'; Why = 'whitespace' }
+    ) {
+        $caught = $null
+        try { Connect-Leadspace -Token (ConvertTo-Secure $Token) -BaseUri $sim.BaseUri -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceInvalidToken,Leadspace.Commands.ConnectLeadspaceCommand'
+        $caught.Exception.Message | Should -Match $Why
+        ($caught | Out-String) | Should -Not -Match ([regex]::Escape($Token.Trim()))
+        @(Get-LeadspaceConnection -All).Count | Should -Be 0
+        (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+    }
+
+    It 'a token connection and an OAuth connection of one program share one rate limit' {
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 0; latencyMs = 20 }
+        $a = Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri -RequestsPerSecond 10 -PassThru
+        $b = Connect-Leadspace -OAuthCredential ([pscredential]::new('prog-42', (ConvertTo-Secure 'oauth-s3cret'))) -BaseUri $sim.BaseUri -RequestsPerSecond 10 -PassThru
+        $module = $ModulePath
+        $counts = @($a, $b) | ForEach-Object -ThrottleLimit 2 -Parallel {
+            Import-Module $using:module
+            $c = $_
+            @(1..25 | ForEach-Object { [pscustomobject]@{ Company = "Shared $($c.AuthMethod) $_" } } | Invoke-LeadspaceEnrichment -Connection $c).Count
+        }
+        ($counts | Measure-Object -Sum).Sum | Should -Be 50
+        (Get-LeadspaceSimulatorStats -Simulator $sim).maxAcceptedInAnyWindow | Should -BeLessOrEqual 10
+    }
+
+    It 'a failed Connect-Leadspace leaves the live rate of the program alone' {
+        Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri -RequestsPerSecond 10
+        $bad = [pscredential]::new('prog-42', (ConvertTo-Secure 'wrong'))
+        { Connect-Leadspace -OAuthCredential $bad -BaseUri $sim.BaseUri -RequestsPerSecond 500 -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceOAuthFailed,Leadspace.Commands.ConnectLeadspaceCommand'
+        (Get-LeadspaceRateStatus).ConfiguredRate | Should -Be 10
+        # A successful connect with another limit changes it, and says so.
+        Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri -RequestsPerSecond 20 -WarningVariable warned -WarningAction SilentlyContinue
+        ($warned -join ' ') | Should -Match 'was limited to 10 calls/s'
+        (Get-LeadspaceRateStatus).ConfiguredRate | Should -Be 20
     }
 
     It 'validates rate and resilience settings' {
@@ -137,6 +187,41 @@ Connect-Leadspace
         Disconnect-Leadspace
         { Invoke-LeadspaceEnrichment -CompanyName 'Acme' -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceNoConnection,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
         (Get-LeadspaceConnection -All).ProgramId | Should -Be 'theirs'
+    }
+
+    It 'Disconnect-Leadspace in a runspace with no connection of its own disconnects nothing' {
+        Connect-Leadspace -Token $token -ProgramId 'console' -BaseUri $sim.BaseUri
+        $job = Start-ThreadJob -ScriptBlock {
+            Import-Module $using:ModulePath
+            Disconnect-Leadspace -Verbose 4>&1 | ForEach-Object { "$_" }
+        }
+        (Receive-Job $job -Wait -AutoRemoveJob) -join ' ' | Should -Match 'no Leadspace connection of its own'
+        (Get-LeadspaceConnection).ProgramId | Should -Be 'console'
+        (Invoke-LeadspaceEnrichment -CompanyName 'Still connected').HttpStatus | Should -Be 200
+    }
+
+    It 'Disconnect-Leadspace -WhatIf disconnects nothing' {
+        Connect-Leadspace -Token $token -BaseUri $sim.BaseUri
+        Disconnect-Leadspace -WhatIf
+        Disconnect-Leadspace -All -WhatIf
+        @(Get-LeadspaceConnection -All).Count | Should -Be 1
+    }
+
+    It 'Disconnect-Leadspace -All elsewhere never breaks a run in flight' {
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 0; latencyMs = 100 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RequestsPerSecond 40; 1..60 | ForEach-Object { [pscustomobject]@{ Company = `"Flight `$_`" } } | Invoke-LeadspaceEnrichment")
+            $handle = $ps.BeginInvoke()
+            while ((Get-LeadspaceSimulatorStats -Simulator $sim).calls -lt 5 -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 50 }
+            Disconnect-Leadspace -All
+            @(Get-LeadspaceConnection -All).Count | Should -Be 0
+            $out = $ps.EndInvoke($handle)
+            $out.Count | Should -Be 60
+            @($out | Where-Object { "$($_.Status)" -notin 'Enriched', 'NotMatched' }).Count | Should -Be 0
+            $ps.Streams.Error.Count | Should -Be 0
+        }
+        finally { $ps.Dispose() }
     }
 
     It 'a disconnected connection object is refused with a clear error' {

@@ -140,6 +140,86 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
         }
     }
 
+    Context 'input that was silently wrong or lost' {
+        It '-IncludeInput keeps every input column under a unique name' {
+            $row = [pscustomobject]@{ 'Status' = 'Open'; 'Input_Status' = 'Closed'; 'Company' = 'Acme'; 'rownumber' = 'r7' }
+            $r = $row | Invoke-LeadspaceEnrichment -IncludeInput
+            $names = @($r.psobject.Properties.Name)
+            $names.Count | Should -Be ([Leadspace.Model.EnrichmentResult].GetProperties().Count + 4)
+            @($names | Sort-Object -Unique).Count | Should -Be $names.Count
+            $r.Input_Status_2 | Should -Be 'Open'
+            $r.Input_Status | Should -Be 'Closed'
+            $r.Input_rownumber | Should -Be 'r7'
+            $r.RowNumber | Should -Be 1
+        }
+
+        It 'refuses -IncludeInput with -AsResponse' {
+            { [pscustomobject]@{ Company = 'Acme' } | Invoke-LeadspaceEnrichment -IncludeInput -AsResponse -ErrorAction Stop } |
+                Should -Throw -ErrorId 'LeadspaceIncompatibleParameters,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+        }
+
+        It 'never sends a list, a nested object or a type name as one field, and takes the API''s own nested shape' {
+            $rows = @(
+                [pscustomobject]@{ Company = 'Acme'; Email = @('a@x.com', 'b@x.com'); Id = 'list' }
+                [pscustomobject]@{ Account = @{ Name = 'Inner Co' }; Id = 'nested' }
+                [pscustomobject]@{ Company = [object]::new(); Id = 'typename' }
+                @{ person = @{ first_name = 'Ada'; last_name = 'Lovelace' }; company = @{ name = 'Analytical Engines'; address = @{ city = 'London' } }; external_id = 'api-shape'
+                   custom_fields = @(@{ name = 'Segment'; value = 'SMB' }) }
+                [pscustomobject]@{ Company = 'One Value'; Email = @('only@x.com'); Id = 'one-item' }
+            )
+            $DebugPreference = 'Continue'
+            $all = $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable err 5>&1
+            $results = @($all | Where-Object { $_ -is [Leadspace.Model.EnrichmentResult] })
+            $bodies = @($all | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object { $_.Message })
+            $results[0..2].Status.ForEach({ "$_" }) | Should -Be 'Invalid', 'Invalid', 'Invalid'
+            $results[3..4].Status.ForEach({ "$_" }) | Should -BeIn 'Enriched', 'NotMatched'
+            $results[0].Message | Should -Match "Column 'Email' holds 2 values"
+            $results[1].Message | Should -Match "Column 'Account' holds a nested Hashtable"
+            $results[2].Message | Should -Match "Column 'Company' holds a System.Object"
+            $err.Count | Should -Be 3
+            $err[0].TargetObject.Id | Should -Be 'list'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 2
+            $api = ($bodies[3] -replace '^Row 4 request body: ', '') | ConvertFrom-Json
+            $api.person.first_name | Should -Be 'Ada'
+            $api.company.address.city | Should -Be 'London'
+            $api.custom_fields[0].value | Should -Be 'SMB'
+            $bodies -join "`n" | Should -Not -Match 'System\.Object|Hashtable|a@x\.com; b@x\.com'
+        }
+
+        It 'warns once about -PropertyMap keys and -CustomField names that match no input column' {
+            $rows = 1..3 | ForEach-Object { [pscustomobject]@{ 'Acct Name' = "Acme $_"; Segment = 'SMB' } }
+            $out = $rows | Invoke-LeadspaceEnrichment -PropertyMap @{ 'Acct Nmae' = 'company.name'; 'Acct Name' = 'company.name' } -CustomField Segmnet -WarningVariable warned -WarningAction SilentlyContinue
+            $out.Count | Should -Be 3
+            @($warned | Where-Object { "$_" -match "'Acct Nmae'" }).Count | Should -Be 1
+            @($warned | Where-Object { "$_" -match "'Segmnet'" }).Count | Should -Be 1
+        }
+
+        It 'names the delimiter of a CSV read with the wrong one, once as a warning and in every row' {
+            $csv = Join-Path $work 'semicolon.csv'
+            "First Name;Last Name;Email;Company`nAda;Lovelace;ada@x.com;Acme`nGrace;Hopper;grace@x.com;Navy" | Set-Content $csv -Encoding utf8
+            $out = Import-Csv $csv | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+            $out.Status.ForEach({ "$_" }) | Should -Be 'Invalid', 'Invalid'
+            $out[0].Message | Should -Match "wrong delimiter.*Import-Csv -Delimiter ';'"
+            @($warned | Where-Object { "$_" -match 'wrong delimiter' }).Count | Should -Be 1
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+        }
+
+        It 'treats a value of only invisible characters as empty (no call, no credit)' {
+            $r = [pscustomobject]@{ Company = "$([char]0x200B)$([char]0xFEFF)"; Id = 'zw' } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            "$($r.Status)" | Should -Be 'Invalid'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+        }
+
+        It 'shows request bodies in the debug stream as readable UTF-8' {
+            $DebugPreference = 'Continue'
+            $debug = [pscustomobject]@{ Company = "Wei$([char]0xDF)dorn $([char]0x6771)$([char]0x4EAC) `"Q`"" } | Invoke-LeadspaceEnrichment 5>&1 |
+                Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
+            $debug.Message | Should -Match "Wei$([char]0xDF)dorn $([char]0x6771)$([char]0x4EAC) \\`"Q\\`""
+            $debug.Message | Should -Not -Match '\\u00'
+        }
+    }
+
     Context 'output' {
         It 'round-trips a mixed enriched/invalid/failed input through Export-Csv and Import-Csv, column by column' {
             Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 500 -MaxAttempts 1
@@ -200,9 +280,27 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             }
         }
 
-        It 'has a default table view' {
-            $text = Invoke-LeadspaceEnrichment -CompanyName 'Acme' | Out-String
-            $text | Should -Match 'Row\s+Status\s+ExternalId\s+Person'
+        It 'has default views that fit an 80- and a 120-column console and show why a row failed (width <_>)' -ForEach 80, 120 {
+            $width = $_
+            $rows = @(
+                [pscustomobject]@{ Id = 'ok-1'; Company = 'Viewable Industries'; 'First Name' = 'Ada'; 'Last Name' = 'Lovelace'; Email = 'ada@viewable.example' }
+                [pscustomobject]@{ Id = 'bad-1'; Email = 'only@example.com' }
+            )
+            $results = $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $lines = ($results | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_.Trim() }
+            $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }
+            $lines[0] | Should -Match '^\s*Row\s+Status\s+ExternalId\s+Detail\s*$'
+            ($lines | Where-Object { $_ -match 'bad-1' }) | Should -Match 'Invalid\s+bad-1\s+Invalid input'
+            ($lines | Where-Object { $_ -match 'ok-1' }) | Should -Match 'Ada Lovelace'
+            $connection = (Get-LeadspaceConnection | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_.Trim() }
+            $connection[0] | Should -Match '^\s*Id\s+ProgramId\s+BaseUri\s+Auth\s+Rate/s\s+Since\s*$'
+            $connection | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }
+            $connection | Should -Not -Match 'sim-token'
+        }
+
+        It 'has a wide view for consoles with room' {
+            $text = Invoke-LeadspaceEnrichment -CompanyName 'Acme' | Format-Table -View Wide | Out-String -Width 200
+            $text | Should -Match 'Row\s+Status\s+ExternalId\s+Person\s+Level\s+Company'
         }
 
         It 'writes failures as non-terminating errors with stable ids, categories and the row as TargetObject' {
@@ -243,25 +341,60 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be $failed.Count
         }
 
-        It 'stops with a terminating error on 427 after emitting every row already done' {
+        It 'on 427 outputs every row (the rest NotSent, nothing charged), then stops with a terminating error' {
             Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ credits = 25; latencyMs = 20 }
             $out = [System.Collections.Generic.List[object]]::new()
             $caught = $null
+            $rows = 1..200 | ForEach-Object { New-Lead $_ }
             try {
-                1..200 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable err | ForEach-Object { $out.Add($_) }
+                $rows | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable err | ForEach-Object { $out.Add($_) }
             }
             catch { $caught = $_ }
             $caught | Should -Not -BeNullOrEmpty
             $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceCreditsExhausted,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
             $caught.CategoryInfo.Category | Should -Be 'QuotaExceeded'
-            $caught.Exception.Message | Should -Match 'insufficient credits'
-            $caught.Exception.Message | Should -Match '\d+ done .* \d+ failed, \d+ not sent'
-            $done = @($out | Where-Object { $_.Status -in 'Enriched', 'NotMatched' })
-            $done.Count | Should -Be 25
-            $out.RowNumber | Should -Be (1..$out.Count)
+            $caught.Exception.Message | Should -Match '427 \(insufficient credits'
+            $caught.Exception.Message | Should -Match 'Of 200 rows read: 25 done .* \d+ failed, \d+ not sent'
+            $out.Count | Should -Be 200
+            $out.RowNumber | Should -Be (1..200)
+            @($out | Where-Object { $_.Status -in 'Enriched', 'NotMatched' }).Count | Should -Be 25
+            # $err holds every row that did not make it, so the runbook's retry file is complete.
+            $notDone = @($out | Where-Object { $_.Status -notin 'Enriched', 'NotMatched' })
+            @($err | Where-Object TargetObject).Count | Should -Be $notDone.Count
+            @($err.TargetObject.'Lead ID') | Should -Be @($notDone.ExternalId)
             $stats = Get-LeadspaceSimulatorStats -Simulator $sim
             $stats.creditsCharged | Should -Be 25
             $stats.calls | Should -BeLessThan 200
+        }
+
+        It 'stops quickly, sending nothing more, when the base URI is dead' {
+            $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+            Connect-Leadspace -Token $token -BaseUri "http://127.0.0.1:$port" -RetryBaseDelayMs 10
+            $caught = $null
+            $out = [System.Collections.Generic.List[object]]::new()
+            try { Import-Csv $samples | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable err | ForEach-Object { $out.Add($_) } }
+            catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceUnreachable,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+            $caught.CategoryInfo.Category | Should -Be 'ConnectionError'
+            $caught.Exception.Message | Should -Match "127\.0\.0\.1:$port could not be reached"
+            $out.Count | Should -Be 240
+            @($out | Where-Object Status -eq 'NotSent').Count | Should -BeGreaterThan 200
+            @($out | Where-Object { $_.Status -notin 'NotSent', 'Invalid' -and $_.ErrorId -ne 'LeadspaceConnectFailed' }).Count | Should -Be 0
+        }
+
+        It 'never pays twice for answers slower than -TimeoutSec, warns, and stops' {
+            Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -TimeoutSec 1 -MaxAmbiguousRetries 3 -RequestsPerSecond 50
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 1500 }
+            $caught = $null
+            try { 1..40 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue | Out-Null }
+            catch { $caught = $_ }
+            Start-Sleep -Milliseconds 1600   # let the simulator finish (and charge) the calls it is still working on
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            $stats.duplicateCharges | Should -Be 0
+            $stats.creditsCharged | Should -BeLessOrEqual 40
+            ($warned -join ' ') | Should -Match 'no longer resent.*-TimeoutSec'
+            $caught.FullyQualifiedErrorId | Should -Be 'LeadspaceUnreachable,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
         }
 
         It 'stops with a terminating error on 401' {

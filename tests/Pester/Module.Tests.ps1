@@ -49,4 +49,22 @@ Describe 'The built module' {
         $attr = $cmd.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $attr.ConfirmImpact | Should -Be 'Medium'
     }
+
+    It 'has a parameter of Invoke-LeadspaceEnrichment for every request field, in the Record set' {
+        $parameters = (Get-Command Invoke-LeadspaceEnrichment).Parameters
+        foreach ($field in [Leadspace.Mapping.RequestField]::All) {
+            $parameters.Keys | Should -Contain $field.ParameterName -Because "$($field.JsonPath) is set by -$($field.ParameterName)"
+            $parameters[$field.ParameterName].ParameterSets.Keys | Should -Contain 'Record'
+            $parameters[$field.ParameterName].ParameterType | Should -Be ([string])
+        }
+        # ...and no hand-made parameter in that set that names no field (besides -CustomFields).
+        $recordOnly = $parameters.Values | Where-Object { $_.ParameterSets.Keys -contains 'Record' -and $_.ParameterSets.Keys -notcontains '__AllParameterSets' }
+        ($recordOnly.Name | Where-Object { $_ -ne 'CustomFields' } | Sort-Object) | Should -Be (([Leadspace.Mapping.RequestField]::All.ParameterName) | Sort-Object)
+    }
+
+    It 'names a real ErrorCategory for every failure in the failure table' {
+        foreach ($f in [Leadspace.Client.FailureTable]::All) {
+            [System.Management.Automation.ErrorCategory] $f.Category | Should -Not -Be 'NotSpecified' -Because $f.Kind
+        }
+    }
 }
