@@ -122,8 +122,8 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
 `$out = Import-Csv '$samples' | Invoke-LeadspaceEnrichment -WhatIf
 'objects=' + @(`$out).Count
 "@
-            $r.Text | Should -Match 'spending up to 228 credit\(s\) in 228 call\(s\)'
-            $r.Text | Should -Match '240 input row\(s\): 228 to send, 12 invalid'
+            $r.Text | Should -Match 'spending up to 227 credit\(s\) in 227 call\(s\)'
+            $r.Text | Should -Match '240 input row\(s\): 227 to send, 12 invalid \(not sent, no credit\), 1 identical to an earlier row'
             $r.Text | Should -Match 'objects=0'
             (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
         }

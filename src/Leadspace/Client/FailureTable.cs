@@ -43,6 +43,9 @@ namespace Leadspace.Client
         InvalidResponse,
         /// <summary>The run journal (-CheckpointPath) could not be written: the run stops before the next paid call.</summary>
         CheckpointFailed,
+        /// <summary>The request was on the wire when an earlier run ended (crash, kill, stop) and may have been
+        /// charged; -MaxAmbiguousRetries allows no further resend.</summary>
+        InterruptedCall,
         /// <summary>A defect or an unforeseen exception in the client.</summary>
         Unexpected,
     }
@@ -149,6 +152,9 @@ namespace Leadspace.Client
             new FailureSemantics(FailureKind.CheckpointFailed, false, false, true, "LeadspaceCheckpointFailed", "WriteError",
                 "The run journal (-CheckpointPath) could not be written: the run stopped before the next paid call.",
                 "Free disk space or fix the journal's permissions, then rerun the same command with the same -CheckpointPath."),
+            new FailureSemantics(FailureKind.InterruptedCall, true, true, false, "LeadspaceNotResent", "OperationStopped",
+                "Sent in an earlier run that ended before its answer (a crash, a kill, a stop); it may have been charged, and -MaxAmbiguousRetries allows no further resend.",
+                "Raise Connect-Leadspace -MaxAmbiguousRetries to resend it anyway (it may be charged again), or ask Leadspace whether it was charged."),
             new FailureSemantics(FailureKind.Unexpected, false, false, false, "LeadspaceUnexpectedError", "InvalidOperation",
                 "An unexpected error in the module.",
                 "Report it with the message; resend the row later."),

@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Threading;
 using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Journal;
 using Leadspace.Mapping;
 using Leadspace.Model;
 using Leadspace.Session;
@@ -86,6 +87,38 @@ namespace Leadspace.Commands
         [Parameter]
         public LeadspaceConnection? Connection { get; set; }
 
+        // ---- Long runs ----
+        /// <summary>The run journal: answers are recorded as they arrive, and a rerun with the same journal outputs
+        /// them without calling again.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? CheckpointPath { get; set; }
+
+        /// <summary>Answers in the journal older than this count as absent (e.g. 30d, 12h).</summary>
+        [Parameter]
+        [DurationTransformation]
+        public TimeSpan? MaxAge { get; set; }
+
+        /// <summary>Sends identical rows once each (default) unless given.</summary>
+        [Parameter]
+        public SwitchParameter NoDedupe { get; set; }
+
+        /// <summary>Name of a variable that receives the run's summary (Leadspace.Model.RunSummary).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SummaryVariable { get; set; }
+
+        /// <summary>How long calls on the wire may still answer (into the journal) after the pipeline stops early.</summary>
+        internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+        /// <summary>The same after Ctrl+C, which must return within a second.</summary>
+        internal static readonly TimeSpan CtrlCGrace = TimeSpan.FromMilliseconds(700);
+
+        private RunJournal? _journal;
+        private readonly HashSet<string> _whatIfKeys = new HashSet<string>(StringComparer.Ordinal);
+        private bool _stopOnError, _ended, _ctrlC, _summarySet;
+        private string? _ending;
+        private long _discarded;
+
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private InputMapper _mapper = new InputMapper();
         private EnrichmentEngine? _engine;
@@ -118,10 +151,58 @@ namespace Leadspace.Commands
             {
                 ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidPropertyMap", ErrorCategory.InvalidArgument, PropertyMap));
             }
+            if (MaxAge.HasValue && CheckpointPath == null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-MaxAge applies to the answers of a journal: give -CheckpointPath too."),
+                    "LeadspaceIncompatibleParameters", ErrorCategory.InvalidArgument, MaxAge));
+            }
             _whatIf = IsWhatIf();
             _debug = MyInvocation.BoundParameters.ContainsKey("Debug")
                 || !Equals(GetVariableValue("DebugPreference"), ActionPreference.SilentlyContinue);
+            _stopOnError = StopsOnError();
             if (!_whatIf) _connection = ResolveConnection(Connection);
+            OpenJournal();
+        }
+
+        /// <summary>-ErrorAction Stop (or Inquire): a row's error ends the run, so an invalid row's error is written
+        /// before another paid call is sent rather than after the slower rows ahead of it.</summary>
+        private bool StopsOnError()
+        {
+            object? value = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound) ? bound : GetVariableValue("ErrorActionPreference");
+            if (value is PSObject p) value = p.BaseObject;
+            if (value is ActionPreference a) return a == ActionPreference.Stop || a == ActionPreference.Inquire;
+            return value != null && (string.Equals(value.ToString(), "Stop", StringComparison.OrdinalIgnoreCase) || string.Equals(value.ToString(), "Inquire", StringComparison.OrdinalIgnoreCase));
+        }
+
+        private void OpenJournal()
+        {
+            var connection = _connection ?? (CheckpointPath != null && _whatIf ? ConnectionRegistry.DefaultFor(CurrentRunspaceId) : null);
+            try
+            {
+                if (CheckpointPath != null)
+                {
+                    if (connection == null) { WriteWarning("-WhatIf: there is no connection, so the journal's answers are not counted."); return; }
+                    var path = GetUnresolvedProviderPathFromPSPath(CheckpointPath);
+                    var identity = connection.Identity;
+                    var name = connection.ProgramId ?? "(identified by its token)";
+                    _journal = _whatIf
+                        ? RunJournal.OpenForReading(path, identity.Service, identity.Keys, name, MaxAge)
+                        : RunJournal.Open(path, identity.Service, identity.Keys, name, MaxAge);
+                    if (_journal != null)
+                    {
+                        foreach (var warning in _journal.Warnings) WriteWarning(warning);
+                        WriteVerbose($"Run journal {path}: {_journal.AnswersAtOpen} answer(s) from earlier runs, {_journal.UnresolvedAtOpen} request(s) that were in flight when an earlier run ended.");
+                    }
+                }
+                else if (!NoDedupe && !_whatIf)
+                {
+                    _journal = RunJournal.OpenTemporary(); // keeps answers for identical rows later in the input
+                }
+            }
+            catch (JournalException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, (ErrorCategory)Enum.Parse(typeof(ErrorCategory), ex.Category), CheckpointPath));
+            }
         }
 
         private bool IsWhatIf()
@@ -166,8 +247,15 @@ namespace Leadspace.Commands
                 {
                     while (_engine.Pending > 0) Emit(_engine.TakeNext(_stop.Token));
                 }
+                _ended = true;
                 if (_whatIf) ShouldProcess(_tally.WhatIfTarget(), _tally.WhatIfAction());
                 WriteVerbose(_tally.Summary());
+                if (_engine != null)
+                {
+                    WriteVerbose($"Calls: {_engine.CallsMade} made, {_engine.CreditsCharged} charged, {_engine.PossibleCharges} may have been charged without an answer; saved: {_engine.FromJournal} answered from the journal, {_engine.Duplicates} by identical rows.");
+                    if (_engine.InterruptedResent > 0)
+                        WriteWarning($"{_engine.InterruptedResent} row(s) were in flight when an earlier run ended (a crash, a kill, a stop): they were sent again and may have been charged twice.");
+                }
                 if (_tally.RowsRead > 0)
                 {
                     var stats = _connection?.Client.Statistics;
@@ -175,7 +263,9 @@ namespace Leadspace.Commands
                     WriteProgress(ToRecord(last));
                     WriteProgress(new ProgressRecord(ProgressActivityId, "Leadspace enrichment", "Done") { RecordType = ProgressRecordType.Completed });
                 }
-                if (_engine?.Fatal != null) ThrowFatal();
+                var fatal = _engine?.Fatal;
+                SetSummary(fatal != null ? FailureTable.For(fatal.Failure).ErrorId : "Completed");
+                if (fatal != null) ThrowFatal();
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -184,17 +274,79 @@ namespace Leadspace.Commands
 
         protected override void StopProcessing()
         {
+            _ctrlC = true;
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
-            _engine?.Abort();
+            // With a journal, calls on the wire get a moment to answer into it (see Dispose); without one, at once.
+            if (_journal != null && _journal.Durable) _engine?.StopSending();
+            else _engine?.Abort();
         }
 
         public void Dispose()
         {
+            if (!_ended && _engine != null)
+            {
+                // The pipeline stopped early (Ctrl+C, -ErrorAction Stop, Select-Object -First, a terminating error).
+                _discarded = _engine.PaidCallsInWindow();
+                if (_journal != null && _journal.Durable) _engine.StopWithGrace(_ctrlC ? CtrlCGrace : StopGrace);
+                else _engine.Abort();
+                try { SetSummary(_ending ?? "Stopped"); } catch (Exception) { /* the session may be gone */ }
+            }
             _engine?.Dispose();
             _engine = null;
+            _journal?.Dispose(); // the last sync to disk
+            _journal = null;
             _lease?.Dispose(); // a Disconnect-Leadspace made meanwhile takes effect now
             _lease = null;
             _stop.Dispose();
+        }
+
+        /// <summary>The pipeline is stopping under our feet (a row's error with -ErrorAction Stop, Select-Object
+        /// -First downstream): say what it discards while the pipeline thread still may.</summary>
+        private void EarlyStop(string ending)
+        {
+            if (_ending != null) return;
+            _ending = ending;
+            if (_engine == null) return;
+            int paid = _engine.PaidCallsInWindow();
+            try
+            {
+                WriteVerbose(_journal != null && _journal.Durable
+                    ? $"The pipeline stopped early: {paid} paid call(s) not output yet; their answers go into the journal, and the next run with -CheckpointPath outputs them without calling."
+                    : $"The pipeline stopped early: {paid} paid call(s) were discarded (answers not output). Use -CheckpointPath to keep them for the next run.");
+            }
+            catch (Exception) { /* the pipeline may no longer take records */ }
+        }
+
+        private void SetSummary(string ending)
+        {
+            if (_summarySet || SummaryVariable == null) return;
+            _summarySet = true;
+            var elapsed = _tally.Elapsed;
+            var summary = new RunSummary
+            {
+                RowsIn = _tally.RowsRead,
+                Enriched = _tally.Enriched,
+                NotMatched = _tally.NotMatched,
+                Invalid = _tally.Invalid,
+                Failed = _tally.Failed,
+                NotSent = _tally.NotSent,
+                RowsOut = _tally.Output,
+                FromApi = _tally.FromApi,
+                FromJournal = _tally.FromJournal,
+                Duplicates = _tally.Duplicates,
+                CallsMade = _engine?.CallsMade ?? 0,
+                CreditsCharged = _engine?.CreditsCharged ?? 0,
+                CallsAmbiguous = _engine?.PossibleCharges ?? 0,
+                CallsDiscarded = _discarded,
+                InterruptedRowsResent = _engine?.InterruptedResent ?? 0,
+                InterruptedRowsNotResent = _engine?.InterruptedNotResent ?? 0,
+                Elapsed = elapsed,
+                CallsPerSecond = Math.Round((_engine?.CallsMade ?? 0) / Math.Max(0.001, elapsed.TotalSeconds), 2),
+                CheckpointPath = _journal != null && _journal.Durable ? _journal.Path : null,
+                JournalBytesWritten = _journal != null && _journal.Durable ? _journal.BytesWritten : 0,
+                Ending = ending,
+            };
+            SessionState.PSVariable.Set(SummaryVariable, summary);
         }
 
         private PSObject RecordFromParameters()
@@ -236,8 +388,12 @@ namespace Leadspace.Commands
 
             if (_whatIf)
             {
-                if (invalid != null) _tally.InvalidRowSeen();
-                else { _tally.WouldSendRow(); ShouldProcess(RunTally.Describe(row, request), "Enrich (1 credit)"); }
+                if (invalid != null) { _tally.InvalidRowSeen(); return; }
+                var key = !NoDedupe || _journal != null ? request.CanonicalKey() : null;
+                if (key != null && !NoDedupe && !_whatIfKeys.Add(key)) { _tally.WouldDuplicate(); return; }
+                if (key != null && _journal != null && _journal.TryGetAnswer(key, out _)) { _tally.WouldReplay(); return; }
+                _tally.WouldSendRow();
+                ShouldProcess(RunTally.Describe(row, request), "Enrich (1 credit)");
                 return;
             }
 
@@ -267,6 +423,12 @@ namespace Leadspace.Commands
                 engine.Submit(row, rowInput, request);
             }
 
+            // With -ErrorAction Stop, a row that is already known to fail is written now, before another paid call
+            // goes out behind the slower rows ahead of it.
+            if (_stopOnError && (invalid != null || engine.Fatal != null))
+            {
+                while (engine.Pending > 0) Emit(engine.TakeNext(_stop.Token));
+            }
             foreach (var done in engine.TakeReady()) Emit(done);
             Progress();
         }
@@ -281,7 +443,13 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(ex.Message + " Run Connect-Leadspace again.", ex), "LeadspaceConnectionClosed", ErrorCategory.ConnectionError, _connection));
             }
             var window = Math.Max(64, _connection.MaxConcurrency * 2);
-            _engine = new EnrichmentEngine(_connection.Client, window);
+            _engine = new EnrichmentEngine(_connection.Client, new EngineOptions
+            {
+                WindowSize = window,
+                Journal = _journal,
+                Dedupe = !NoDedupe,
+                MaxAmbiguousRetries = _connection.MaxAmbiguousRetries,
+            });
             WriteVerbose($"Enriching through {_connection.BaseUri} (program '{_connection.ProgramId ?? "(not given)"}', connection {_connection.Id}) at up to {_connection.RequestsPerSecond} calls/s, {_connection.MaxConcurrency} in flight.");
             return _engine;
         }
@@ -298,15 +466,31 @@ namespace Leadspace.Commands
                 WriteWarning($"Most recent calls timed out ({timeouts} of the last {recent}) after {_connection?.Timeout.TotalSeconds:0.#} s: timed-out calls are no longer resent, since each may have been charged. If Leadspace answers slowly, reconnect with a larger -TimeoutSec.");
             }
 
-            if (AsResponse) WriteObject(ToResponse(result));
-            else if (IncludeInput) WriteObject(WithInput(result, rowInput.Properties!));
-            else WriteObject(result);
+            try
+            {
+                if (AsResponse) WriteObject(ToResponse(result));
+                else if (IncludeInput) WriteObject(WithInput(result, rowInput.Properties!));
+                else WriteObject(result);
+            }
+            catch (PipelineStoppedException)
+            {
+                EarlyStop("Stopped downstream");   // Select-Object -First and the like
+                throw;
+            }
 
             // A row the user declined at -Confirm is not an error; every other row without an answer is.
             if ((result.Status == EnrichmentOutcome.Invalid || result.Status == EnrichmentOutcome.Failed || result.Status == EnrichmentOutcome.NotSent)
                 && result.ErrorId != ErrorIds.Declined)
             {
-                WriteError(RowError(result, rowInput.Input));
+                try
+                {
+                    WriteError(RowError(result, rowInput.Input));
+                }
+                catch (Exception ex) when (ex is ActionPreferenceStopException || ex is PipelineStoppedException)
+                {
+                    EarlyStop(result.ErrorId ?? "Stopped");   // -ErrorAction Stop
+                    throw;
+                }
             }
             Progress();
         }

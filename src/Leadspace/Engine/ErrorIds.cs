@@ -26,6 +26,7 @@ namespace Leadspace.Engine
         public const string InvalidResponse = "LeadspaceInvalidResponse";
         public const string CheckpointFailed = "LeadspaceCheckpointFailed";
         public const string UnexpectedError = "LeadspaceUnexpectedError";
+        public const string NotResent = "LeadspaceNotResent";
 
         public static string For(FailureKind kind) => FailureTable.For(kind).ErrorId;
     }

@@ -23,6 +23,13 @@ namespace Leadspace.Engine
         public long NotSent { get; private set; }
         /// <summary>Rows that would be sent (-WhatIf).</summary>
         public long WouldSend { get; private set; }
+        /// <summary>Rows -WhatIf found identical to an earlier row (no call).</summary>
+        public long WouldDuplicateCount { get; private set; }
+        /// <summary>Rows -WhatIf found answered in the journal (no call).</summary>
+        public long WouldReplayCount { get; private set; }
+        public long FromApi { get; private set; }
+        public long FromJournal { get; private set; }
+        public long Duplicates { get; private set; }
 
         public long Output => Enriched + NotMatched + Invalid + Failed + NotSent;
         public long Done => Enriched + NotMatched + Invalid;
@@ -32,6 +39,8 @@ namespace Leadspace.Engine
         public long Read() => ++RowsRead;
 
         public void WouldSendRow() => WouldSend++;
+        public void WouldDuplicate() => WouldDuplicateCount++;
+        public void WouldReplay() => WouldReplayCount++;
 
         public void InvalidRowSeen() => Invalid++;
 
@@ -45,12 +54,21 @@ namespace Leadspace.Engine
                 case EnrichmentOutcome.Failed: Failed++; break;
                 case EnrichmentOutcome.NotSent: NotSent++; break;
             }
+            switch (result.Source)
+            {
+                case ResultSource.Api: FromApi++; break;
+                case ResultSource.Journal: FromJournal++; break;
+                case ResultSource.Duplicate: Duplicates++; break;
+            }
         }
 
         public string Summary()
             => $"Leadspace enrichment: {RowsRead} rows in {Elapsed.TotalSeconds:0.0} s — {Enriched} enriched, {NotMatched} not matched, {Invalid} invalid, {Failed} failed, {NotSent} not sent.";
 
-        public string WhatIfTarget() => $"{RowsRead} input row(s): {WouldSend} to send, {Invalid} invalid (not sent, no credit)";
+        public string WhatIfTarget()
+            => $"{RowsRead} input row(s): {WouldSend} to send, {Invalid} invalid (not sent, no credit)"
+               + (WouldDuplicateCount > 0 ? $", {WouldDuplicateCount} identical to an earlier row (no credit)" : string.Empty)
+               + (WouldReplayCount > 0 ? $", {WouldReplayCount} answered in the journal (no credit)" : string.Empty);
 
         public string WhatIfAction() => $"Enrich through Leadspace, spending up to {WouldSend} credit(s) in {WouldSend} call(s)";
 

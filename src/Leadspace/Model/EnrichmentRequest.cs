@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Leadspace.Mapping;
@@ -97,11 +98,35 @@ namespace Leadspace.Model
 
         public string ToJson() => Encoding.UTF8.GetString(ToJsonUtf8());
 
-        public void WriteTo(Utf8JsonWriter w)
+        /// <summary>
+        /// The request's identity for the run journal and in-run dedupe: a SHA-256 of the body without
+        /// <c>external_id</c> (correlation only: "not used for the processing what so ever"), with emails and the
+        /// website compared without case. Two rows with the same key get the same answer; row order, extra columns
+        /// and the input file do not matter.
+        /// </summary>
+        public string CanonicalKey()
+        {
+            using var ms = new MemoryStream(256);
+            using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = MinimalJsonEncoder.Instance }))
+            {
+                WriteTo(w, canonical: true);
+            }
+            using var sha = SHA256.Create();
+            var hash = sha.ComputeHash(ms.GetBuffer(), 0, (int)ms.Length);
+            var sb = new StringBuilder(32);
+            for (int i = 0; i < 16; i++) sb.Append(hash[i].ToString("x2", CultureInfo.InvariantCulture));
+            return sb.ToString();
+        }
+
+        public void WriteTo(Utf8JsonWriter w) => WriteTo(w, canonical: false);
+
+        private void WriteTo(Utf8JsonWriter w, bool canonical)
         {
             w.WriteStartObject();
             // Group the dotted paths into nested objects, preserving the documented field order.
-            WriteLevel(w, RequestField.All.Where(_values.ContainsKey).ToList(), 0);
+            var fields = RequestField.All.Where(_values.ContainsKey);
+            if (canonical) fields = fields.Where(f => f != RequestField.ExternalId);
+            WriteLevel(w, fields.ToList(), 0, canonical);
             if (_customFields.Count > 0)
             {
                 w.WritePropertyName(RequestField.CustomFieldsPath);
@@ -118,7 +143,7 @@ namespace Leadspace.Model
             w.WriteEndObject();
         }
 
-        private void WriteLevel(Utf8JsonWriter w, List<RequestField> fields, int depth)
+        private void WriteLevel(Utf8JsonWriter w, List<RequestField> fields, int depth, bool canonical)
         {
             var written = new HashSet<string>(StringComparer.Ordinal);
             foreach (var f in fields)
@@ -126,13 +151,15 @@ namespace Leadspace.Model
                 var seg = f.Segments[depth];
                 if (f.Segments.Length == depth + 1)
                 {
-                    w.WriteString(seg, _values[f]);
+                    var value = _values[f];
+                    if (canonical && (f == RequestField.Email || f == RequestField.Website)) value = value.ToLowerInvariant();
+                    w.WriteString(seg, value);
                 }
                 else if (written.Add(seg))
                 {
                     w.WritePropertyName(seg);
                     w.WriteStartObject();
-                    WriteLevel(w, fields.Where(x => x.Segments.Length > depth + 1 && x.Segments[depth] == seg).ToList(), depth + 1);
+                    WriteLevel(w, fields.Where(x => x.Segments.Length > depth + 1 && x.Segments[depth] == seg).ToList(), depth + 1, canonical);
                     w.WriteEndObject();
                 }
             }

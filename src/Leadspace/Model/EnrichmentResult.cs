@@ -30,6 +30,10 @@ namespace Leadspace.Model
         public int Attempts { get; set; }
         /// <summary>The top-level <c>status</c> of a 200 answer (<c>success</c> or <c>failure</c>).</summary>
         public string? ResponseStatus { get; set; }
+        /// <summary>Where the row's outcome came from: <c>Api</c> (a call of this run), <c>Journal</c> (an earlier
+        /// run's answer, -CheckpointPath), <c>Duplicate</c> (an identical row of this run), or <c>None</c> (no call:
+        /// invalid, not sent).</summary>
+        public string Source { get; set; } = ResultSource.None;
 
         // --- Person ---
         public string? PersonFirstName { get; set; }
@@ -128,8 +132,27 @@ namespace Leadspace.Model
         /// <summary>The nested answer (null unless the call returned 200). Not a CSV column.</summary>
         internal EnrichmentResponse? Response { get; set; }
 
+        /// <summary>This result for another row with the same request (journal replay, in-run duplicate).</summary>
+        internal EnrichmentResult CopyFor(long rowNumber, string? externalId, string source)
+        {
+            var copy = (EnrichmentResult)MemberwiseClone();
+            copy.RowNumber = rowNumber;
+            copy.ExternalId = externalId;
+            copy.Source = source;
+            return copy;
+        }
+
         public override string ToString()
             => $"Row {RowNumber}: {Status}" + (ExternalId != null ? $" ({ExternalId})" : string.Empty)
                + (CompanyName != null ? $" {CompanyName}" : string.Empty);
+    }
+
+    /// <summary>The values of <see cref="EnrichmentResult.Source"/>.</summary>
+    public static class ResultSource
+    {
+        public const string Api = "Api";
+        public const string Journal = "Journal";
+        public const string Duplicate = "Duplicate";
+        public const string None = "None";
     }
 }
