@@ -97,6 +97,9 @@ namespace Leadspace.Journal
         public int UnresolvedAtOpen { get; private set; }
         public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
+        /// <summary>Tests: every later write fails with this (a full disk, a yanked drive).</summary>
+        internal Exception? FailWrites { get; set; }
+
         /// <summary>Opens (or creates) a journal for the program. Throws <see cref="JournalException"/>.</summary>
         /// <param name="path">The journal file.</param>
         /// <param name="service">The service's scheme, host and port, lower case.</param>
@@ -173,7 +176,12 @@ namespace Leadspace.Journal
             long length = _file.Length;
             if (length == 0)
             {
-                if (!ReadOnly) WriteHeader(service, programKeys, programName);
+                if (ReadOnly) return;
+                try { WriteHeader(service, programKeys, programName); }
+                catch (IOException ex)
+                {
+                    throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The journal '{Path}' cannot be written: {ex.Message}", ex);
+                }
                 return;
             }
             _file.Position = 0;
@@ -417,6 +425,7 @@ namespace Leadspace.Journal
             {
                 if (_disposed) throw new ObjectDisposedException(nameof(RunJournal), "The run journal is closed.");
                 if (ReadOnly) throw new InvalidOperationException("The journal was opened to read only.");
+                if (FailWrites != null) throw FailWrites;
                 long offset = _file.Length;
                 _file.Position = offset;
                 buffer.WriteByte((byte)'\n');
