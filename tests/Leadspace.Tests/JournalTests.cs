@@ -33,7 +33,7 @@ public class JournalTests : IDisposable
         return r;
     }
 
-    private static string Answer(string company) => "{\"status\":\"success\",\"data\":{\"enrichment_status\":\"Company Enriched\",\"company\":{\"name\":\"" + company + "\"}}}";
+    private static string Answer(string company) => "{\"status\":\"success\",\"external_id\":\"echo-of-first\",\"data\":{\"enrichment_status\":\"Company Enriched\",\"company\":{\"name\":\"" + company + "\"}}}";
 
     /// <summary>A caller that answers every request from the simulator's point of view and counts what it was asked.</summary>
     private sealed class CountingCaller : IEnrichmentCaller
