@@ -23,7 +23,7 @@ $rowsIn = @(Import-Csv $InputPath).Count
 $elapsed = Measure-Command {
     # The user's one-liner. Invalid rows are reported as non-terminating errors and still get a result row.
     Import-Csv $InputPath |
-        Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable rowErrors |
+        Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -ErrorVariable rowErrors -SummaryVariable summary |
         Export-Csv $OutputPath -NoTypeInformation -Encoding utf8
 }
 
@@ -49,6 +49,9 @@ Write-Host 'Leadspace demo' -ForegroundColor Cyan
     'Latency p50 (ms)' = $status.LatencyP50Ms
     'Output'          = (Resolve-Path $OutputPath).Path
 } | Format-List | Out-Host
+
+Write-Host 'The run summary (-SummaryVariable summary):' -ForegroundColor Cyan
+$summary | Format-List RowsIn, Enriched, NotMatched, Invalid, Failed, NotSent, FromApi, FromJournal, Duplicates, CallsMade, CreditsCharged, CallsAmbiguous, CallsDiscarded, Elapsed, CallsPerSecond, Ending | Out-Host
 
 Write-Host 'First rows of the result:' -ForegroundColor Cyan
 $results | Select-Object -First 8 RowNumber, Status, ExternalId, PersonFirstName, PersonLastName, CompanyName, CompanyIndustry, CompanySizeRange, CompanyMatchConfidence |
