@@ -60,6 +60,8 @@ namespace Leadspace.Commands
         // ---- Mapping ----
         /// <summary>Input column → request field (e.g. @{ 'Acct' = 'company.name'; 'Segment' = 'custom_fields' }).</summary>
         [Parameter(ParameterSetName = InputSet)]
+        [Completion.PropertyMapTransformation]
+        [ArgumentCompleter(typeof(Completion.PropertyMapCompleter))]
         [ValidateNotNull]
         public IDictionary? PropertyMap { get; set; }
 
@@ -84,6 +86,8 @@ namespace Leadspace.Commands
         public long TotalCount { get; set; }
 
         [Parameter]
+        [Completion.ConnectionTransformation]
+        [ArgumentCompleter(typeof(Completion.ConnectionCompleter))]
         public LeadspaceConnection? Connection { get; set; }
 
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
