@@ -63,6 +63,64 @@ Describe 'Tab completion' {
         }
     }
 
+    Context 'columns of the CSV the command line reads' {
+        BeforeAll {
+            $script:csvDir = Join-Path ([IO.Path]::GetTempPath()) ("leadspace-completion-" + [guid]::NewGuid().ToString('N'))
+            New-Item -ItemType Directory -Path $csvDir | Out-Null
+            Set-Content -Path (Join-Path $csvDir 'accounts.csv') -Encoding utf8 -Value @(
+                'Acct Legal Name;SFDC Id;First Name;Segment;Region', 'Acme;001;Zoe;SMB;EMEA')
+            Push-Location $csvDir
+        }
+        AfterAll {
+            Pop-Location
+            Remove-Item $csvDir -Recurse -Force -ErrorAction SilentlyContinue
+        }
+
+        It 'offers them for -CustomField, reading the file as the Import-Csv in front would (relative path, -Delimiter)' {
+            $offered = @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField ")
+            $offered.CompletionText | Should -Be @("'Acct Legal Name'", "'SFDC Id'", 'Segment', 'Region', "'First Name'")
+            $offered[0].ToolTip | Should -Match 'not in the alias table'
+            $offered[4].ToolTip | Should -Match 'person\.first_name'
+            @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField Segment, Reg").CompletionText | Should -Be @('Region')
+        }
+
+        It 'reads a path held in a variable' {
+            $script:accounts = Join-Path $csvDir 'accounts.csv'
+            @(Complete "Import-Csv `$accounts -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField Seg").CompletionText | Should -Be @('Segment')
+        }
+
+        It 'offers Column= for -PropertyMap, then the fields after the =' {
+            @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -PropertyMap 'Acct").CompletionText | Should -Be @("'Acct Legal Name=")
+            @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -PropertyMap 'Acct Legal Name=comp").CompletionText |
+                Should -Contain "'Acct Legal Name=company.name'"
+        }
+
+        It 'never evaluates an argument that could do something: <_>' -ForEach @(
+            'Import-Csv (New-Item -ItemType File -Path ./marker.txt) | Invoke-LeadspaceEnrichment -CustomField '
+            'Import-Csv "$(New-Item -ItemType File -Path ./marker.txt)" | Invoke-LeadspaceEnrichment -CustomField '
+            'Import-Csv ./accounts.csv -Delimiter ([char](New-Item -ItemType File -Path ./marker.txt).Name[0]) | Invoke-LeadspaceEnrichment -CustomField ') {
+            @(Complete $_ | Where-Object ResultType -EQ 'ParameterValue') | Should -BeNullOrEmpty
+            Join-Path $csvDir 'marker.txt' | Should -Not -Exist
+        }
+
+        It 'runs the Import-Csv cmdlet, not a function that shadows it' {
+            $global:LeadspaceMarker = Join-Path $csvDir 'marker.txt'
+            function global:Import-Csv { New-Item -ItemType File -Path $global:LeadspaceMarker | Out-Null; [pscustomobject]@{ Fake = 1 } }
+            try {
+                @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField Seg").CompletionText | Should -Be @('Segment')
+                Join-Path $csvDir 'marker.txt' | Should -Not -Exist
+            }
+            finally {
+                Remove-Item function:global:Import-Csv
+                Remove-Variable LeadspaceMarker -Scope Global
+            }
+        }
+
+        It 'offers nothing of its own for a file that does not exist' {
+            @(Complete 'Import-Csv ./missing.csv | Invoke-LeadspaceEnrichment -CustomField ' | Where-Object ResultType -EQ 'ParameterValue') | Should -BeNullOrEmpty
+        }
+    }
+
     Context '-Connection' {
         BeforeEach {
             $script:acme = Connect-Leadspace -Token (ConvertTo-Secure 'token-a') -ProgramId 'acme-emea' -BaseUri 'http://127.0.0.1:9' -PassThru

@@ -68,6 +68,7 @@ namespace Leadspace.Commands
         /// <summary>Input columns copied into custom_fields under their own names.</summary>
         [Parameter(ParameterSetName = InputSet)]
         [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.CustomFieldCompleter))]
         public string[]? CustomField { get; set; }
 
         // ---- Output ----
