@@ -128,6 +128,7 @@ function Invoke-PackageTask {
     if (Test-Path $PackageOut) { Remove-Item $PackageOut -Recurse -Force }
     New-Item -ItemType Directory -Path $PackageOut -Force | Out-Null
     Write-Host "Packaging Leadspace $version into $PackageOut..." -ForegroundColor Cyan
+    $clock = [Diagnostics.Stopwatch]::StartNew()
 
     # Publish-PSResource needs a registered repository. It is registered in a child pwsh whose data folder is a
     # temporary one (PSResourceGet keeps its repository list under .NET's LocalApplicationData, which is
@@ -164,6 +165,7 @@ finally { Unregister-PSResourceRepository -Name `$name }
         if (-not (Test-Path $file)) { throw "Package: $file was not written." }
         Write-Host ("{0} ({1:N0} KB)" -f $file, ((Get-Item $file).Length / 1KB)) -ForegroundColor Green
     }
+    Write-Host ("Packaged in {0:N1} s." -f $clock.Elapsed.TotalSeconds)
 }
 
 function Get-PesterModulePath {
