@@ -111,7 +111,7 @@ Describe 'Tab completion' {
                 Join-Path $csvDir 'marker.txt' | Should -Not -Exist
             }
             finally {
-                Remove-Item function:global:Import-Csv
+                Remove-Item -LiteralPath Function:\Import-Csv   # the global one: nothing else defines it
                 Remove-Variable LeadspaceMarker -Scope Global
             }
         }
