@@ -22,9 +22,11 @@
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags         = @('Leadspace', 'Enrichment', 'CRM', 'Leads', 'REST', 'SalesOps')
-            LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First version: Connect/Disconnect/Get-LeadspaceConnection, Invoke-LeadspaceEnrichment, Get-LeadspaceRateStatus.'
+            Tags         = @('Leadspace', 'Enrichment', 'DataEnrichment', 'CRM', 'Leads', 'Accounts', 'REST', 'API', 'RateLimit',
+                'SalesOps', 'RevOps', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'   # the licence text; LICENSE in the module folder holds the notice
+            # build.ps1 writes the CHANGELOG.md section of this version here (keep the line as ReleaseNotes = '').
+            ReleaseNotes = ''
         }
     }
 }

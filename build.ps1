@@ -4,8 +4,11 @@
     Builds, tests, demonstrates and benchmarks the Leadspace PowerShell module.
 .DESCRIPTION
     Tasks:
-      Build  (default) dotnet build, then lay out an importable module in out/Leadspace.
-      Test   Build, run the xunit suites and the Pester suite (in a fresh pwsh), print "N passed, N failed".
+      Build    (default) dotnet build, then lay out an importable module in out/Leadspace (release notes from
+               CHANGELOG.md, LICENSE beside it).
+      Package  Build, then write out/packages/Leadspace.<version>.nupkg with Publish-PSResource to that folder as a
+               local repository, and out/packages/Leadspace.Simulator.<version>.nupkg (the simulator as a .NET tool).
+      Test     Build, Package, run the xunit suites and the Pester suite (in a fresh pwsh), print "N passed, N failed".
       Demo   Build, start the Leadspace simulator on loopback, run
              Import-Csv samples/leads.csv | Invoke-LeadspaceEnrichment | Export-Csv out/demo/enriched.csv
              in a fresh pwsh as a user would, stop the simulator, print a summary.
@@ -17,7 +20,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -31,6 +34,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'Leadspace'
 $TestResults = Join-Path $Out 'test-results'
+$PackageOut = Join-Path $Out 'packages'
 $PesterVersion = '5.7.1'   # pinned; restored from NuGet by tests/Pester/Pester.Packages.csproj
 
 function Invoke-Native {
@@ -59,18 +63,51 @@ function Get-ModuleVersion {
     (Import-PowerShellDataFile (Join-Path $Root 'Leadspace.psd1')).ModuleVersion
 }
 
+# The CHANGELOG.md section of this version ("## [0.2.0] - ..."), else the "## [Unreleased]" one (Keep a Changelog:
+# changes gather under Unreleased, which is renamed to the version when it ships).
+function Get-ReleaseNote {
+    param([Parameter(Mandatory)][string] $Version)
+    $changelog = Get-Content (Join-Path $Root 'CHANGELOG.md') -Raw
+    $sections = @{}
+    foreach ($m in [regex]::Matches($changelog, '(?ms)^## \[(?<name>[^\]]+)\][^\r\n]*\r?\n(?<body>.*?)(?=^## \[|^\[[^\]]+\]:|\z)')) {
+        $sections[$m.Groups['name'].Value] = $m.Groups['body'].Value.Trim()
+    }
+    foreach ($name in $Version, 'Unreleased') {
+        if ($sections.ContainsKey($name) -and $sections[$name]) { return $sections[$name] }
+    }
+    throw "CHANGELOG.md has no '## [$Version]' section and its '## [Unreleased]' section is empty: say what changed before building $Version."
+}
+
+# Writes the release notes into the laid-out manifest (the source manifest holds ReleaseNotes = '').
+function Set-ManifestReleaseNote {
+    param([Parameter(Mandatory)][string] $Path, [Parameter(Mandatory)][string] $Notes)
+    if ($Notes -match "(?m)^'@") { throw "The release notes may not have a line starting with '@." }
+    $text = Get-Content $Path -Raw
+    $pattern = "(?m)^(?<indent>\s*)ReleaseNotes(?<pad>\s*)=\s*''[^\r\n]*$"
+    if ($text -notmatch $pattern) { throw "Build: $Path has no line ReleaseNotes = '' to fill in from CHANGELOG.md." }
+    $hereString = "@'`n" + ($Notes -replace '\r\n', "`n") + "`n'@"
+    $text = [regex]::Replace($text, $pattern, { param($m) "$($m.Groups['indent'].Value)ReleaseNotes$($m.Groups['pad'].Value)= $hereString" })
+    Set-Content -Path $Path -Value $text -NoNewline -Encoding utf8
+    if ((Import-PowerShellDataFile $Path).PrivateData.PSData.ReleaseNotes -ne ($Notes -replace '\r\n', "`n")) { throw "Build: the release notes did not round-trip through $Path." }
+}
+
 function Invoke-BuildTask {
     $version = Get-ModuleVersion
     Write-Host "Building Leadspace $version ($Configuration)..." -ForegroundColor Cyan
+    $releaseNotes = Get-ReleaseNote -Version $version
     Invoke-Native dotnet @('build', (Join-Path $Root 'LeadspacePS.sln'), '-c', $Configuration, '--nologo', '-v', 'q', "-p:Version=$version", '-clp:ErrorsOnly')
 
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
     $bin = Join-Path $Root "src/Leadspace/bin/$Configuration/netstandard2.0"
 
-    Copy-Item (Join-Path $bin 'Leadspace.dll'), (Join-Path $bin 'Leadspace.pdb') -Destination $ModuleOut
+    # No pdb: users never need it (errors carry stable ids and messages), and the build is deterministic, so the
+    # pdb built from the same commit matches a shipped dll when a stack trace has to be read.
+    Copy-Item (Join-Path $bin 'Leadspace.dll') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'Leadspace.psd1') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml') -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'LICENSE') -Destination $ModuleOut   # MIT: the notice travels with every copy
+    Set-ManifestReleaseNote -Path (Join-Path $ModuleOut 'Leadspace.psd1') -Notes $releaseNotes
 
     # The netstandard2.0 dependencies sit beside the module: PowerShell 7 uses its own newer copies where it
     # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting); Windows
@@ -82,6 +119,53 @@ function Invoke-BuildTask {
     # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
     & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')
     Write-Host "Module laid out in $ModuleOut" -ForegroundColor Green
+}
+
+# Publishes out/Leadspace to out/packages as a local PSResourceGet repository, and packs the simulator as a .NET
+# tool beside it. Expects Invoke-BuildTask to have run (the simulator is packed from that build).
+function Invoke-PackageTask {
+    $version = Get-ModuleVersion
+    if (Test-Path $PackageOut) { Remove-Item $PackageOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $PackageOut -Force | Out-Null
+    Write-Host "Packaging Leadspace $version into $PackageOut..." -ForegroundColor Cyan
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+
+    # Publish-PSResource needs a registered repository. It is registered in a child pwsh whose data folder is a
+    # temporary one (PSResourceGet keeps its repository list under .NET's LocalApplicationData, which is
+    # $XDG_DATA_HOME on Linux), so the user's own repository list is never touched; where that folder cannot be
+    # redirected (Windows, macOS), the uniquely named registration is removed again at once.
+    $isolated = Join-Path ([IO.Path]::GetTempPath()) "leadspace-publish-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory -Path $isolated -Force | Out-Null
+    $quote = { param($s) "'" + ($s -replace "'", "''") + "'" }
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+`$name = 'LeadspaceBuild$([guid]::NewGuid().ToString('N').Substring(0, 8))'
+Register-PSResourceRepository -Name `$name -Uri $(& $quote $PackageOut) -Trusted
+try { Publish-PSResource -Path $(& $quote $ModuleOut) -Repository `$name }
+finally { Unregister-PSResourceRepository -Name `$name }
+"@
+    $saved = $env:XDG_DATA_HOME
+    try {
+        $env:XDG_DATA_HOME = $isolated
+        $cmd = @(Get-PwshCommand)
+        $rest = @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
+        & $cmd[0] @rest | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw "Publish-PSResource failed (exit code $LASTEXITCODE)." }
+    }
+    finally {
+        $env:XDG_DATA_HOME = $saved
+        Remove-Item $isolated -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    Invoke-Native dotnet @('pack', (Join-Path $Root 'src/Leadspace.Simulator/Leadspace.Simulator.csproj'), '-c', $Configuration, '--no-build',
+        '--nologo', '-v', 'q', "-p:Version=$version", '-o', $PackageOut)
+
+    foreach ($id in 'Leadspace', 'Leadspace.Simulator') {
+        $file = Join-Path $PackageOut "$id.$version.nupkg"
+        if (-not (Test-Path $file)) { throw "Package: $file was not written." }
+        Write-Host ("{0} ({1:N0} KB)" -f $file, ((Get-Item $file).Length / 1KB)) -ForegroundColor Green
+    }
+    Write-Host ("Packaged in {0:N1} s." -f $clock.Elapsed.TotalSeconds)
 }
 
 function Get-PesterModulePath {
@@ -107,6 +191,7 @@ function Get-TrxCounts {
 
 function Invoke-TestTask {
     Invoke-BuildTask
+    Invoke-PackageTask   # the install-by-name test (tests/Pester/Package.Tests.ps1) installs these packages
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
     New-Item -ItemType Directory -Path $TestResults -Force | Out-Null
 
@@ -122,7 +207,7 @@ function Invoke-TestTask {
     $pesterSummary = Join-Path $TestResults 'pester-summary.json'
     $pesterExit = Invoke-FreshPwsh -File (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1') -ArgumentList @(
         '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $pesterSummary,
-        '-ResultPath', (Join-Path $TestResults 'pester.xml'))
+        '-ResultPath', (Join-Path $TestResults 'pester.xml'), '-PackagePath', $PackageOut)
     $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
     $passed = $xunit.Passed + $pester.Passed
@@ -176,6 +261,7 @@ Push-Location $Root
 try {
     switch ($Task) {
         'Build' { Invoke-BuildTask }
+        'Package' { Invoke-BuildTask; Invoke-PackageTask }
         'Test' { Invoke-TestTask }
         'Demo' { Invoke-DemoTask }
         'Bench' { Invoke-BenchTask }

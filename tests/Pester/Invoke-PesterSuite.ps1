@@ -7,11 +7,14 @@ param(
     [Parameter(Mandatory)][string] $PesterPath,
     [Parameter(Mandatory)][string] $ModulePath,
     [Parameter(Mandatory)][string] $SummaryPath,
-    [string] $ResultPath
+    [string] $ResultPath,
+    # out/packages, written by build.ps1 -Task Package (Package.Tests.ps1 installs from it)
+    [string] $PackagePath
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $env:LEADSPACE_TEST_MODULE = (Resolve-Path $ModulePath).Path
+if ($PackagePath) { $env:LEADSPACE_TEST_PACKAGES = (Resolve-Path $PackagePath).Path }
 
 $config = New-PesterConfiguration
 $config.Run.Path = $PSScriptRoot

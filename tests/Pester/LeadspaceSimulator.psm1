@@ -7,7 +7,8 @@
 #   Stop-LeadspaceSimulator -Simulator $sim
 #
 # It builds nothing: build first (dotnet build src/Leadspace.Simulator -c Release) or pass -SimulatorPath /
-# set $env:LEADSPACE_SIMULATOR_DLL to a built Leadspace.Simulator.dll.
+# set $env:LEADSPACE_SIMULATOR_DLL to a built Leadspace.Simulator.dll, or to the leadspace-simulator command of
+# the .NET tool package (dotnet tool install --tool-path ./.tools Leadspace.Simulator).
 
 Set-StrictMode -Version Latest
 
@@ -51,19 +52,22 @@ function Start-LeadspaceSimulator {
         [string[]] $ArgumentList = @(),
         # Perpetual token to accept (passed as --token). Default: sim-token.
         [string] $Token = 'sim-token',
-        # Path to Leadspace.Simulator.dll (default: $env:LEADSPACE_SIMULATOR_DLL, then src/Leadspace.Simulator/bin/Release|Debug/net10.0).
+        # Path to Leadspace.Simulator.dll (run with dotnet) or to the leadspace-simulator command of the .NET tool
+        # (default: $env:LEADSPACE_SIMULATOR_DLL, then src/Leadspace.Simulator/bin/Release|Debug/net10.0).
         [string] $SimulatorPath,
         # Seconds to wait for the base URI and the first answer.
         [int] $TimeoutSeconds = 30
     )
 
     $dll = Find-LeadspaceSimulatorDll -SimulatorPath $SimulatorPath
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    # A built dll runs through dotnet; anything else is the tool's own command (leadspace-simulator).
+    $isDll = [IO.Path]::GetExtension($dll) -eq '.dll'
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($(if ($isDll) { 'dotnet' } else { $dll }))
     $psi.UseShellExecute = $false
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardError = $false
-    foreach ($a in @($dll, '--port', '0', '--exit-on-stdin-eof', '--token', $Token) + $ArgumentList) {
+    foreach ($a in @(if ($isDll) { $dll }) + @('--port', '0', '--exit-on-stdin-eof', '--token', $Token) + $ArgumentList) {
         $psi.ArgumentList.Add([string]$a)
     }
     $process = [System.Diagnostics.Process]::Start($psi)

@@ -42,10 +42,12 @@ namespace Leadspace.Commands
         /// <summary>Leadspace program id, shown in errors and verbose output for support tickets.</summary>
         [Parameter(ParameterSetName = TokenSet)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(Completion.ProgramIdCompleter))]
         public string? ProgramId { get; set; }
 
         [Parameter]
         [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.BaseUriCompleter))]
         public Uri? BaseUri { get; set; }
 
         /// <summary>Calls per second for the program (Leadspace's limit is 30).</summary>

@@ -13,6 +13,8 @@ namespace Leadspace.Commands
         public const string AllSet = "All";
 
         [Parameter(ParameterSetName = DefaultSet, ValueFromPipeline = true, Position = 0)]
+        [Completion.ConnectionTransformation]
+        [ArgumentCompleter(typeof(Completion.ConnectionCompleter))]
         public LeadspaceConnection? Connection { get; set; }
 
         [Parameter(ParameterSetName = AllSet, Mandatory = true)]

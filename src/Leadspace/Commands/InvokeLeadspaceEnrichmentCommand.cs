@@ -61,12 +61,15 @@ namespace Leadspace.Commands
         // ---- Mapping ----
         /// <summary>Input column → request field (e.g. @{ 'Acct' = 'company.name'; 'Segment' = 'custom_fields' }).</summary>
         [Parameter(ParameterSetName = InputSet)]
+        [Completion.PropertyMapTransformation]
+        [ArgumentCompleter(typeof(Completion.PropertyMapCompleter))]
         [ValidateNotNull]
         public IDictionary? PropertyMap { get; set; }
 
         /// <summary>Input columns copied into custom_fields under their own names.</summary>
         [Parameter(ParameterSetName = InputSet)]
         [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.CustomFieldCompleter))]
         public string[]? CustomField { get; set; }
 
         // ---- Output ----
@@ -85,6 +88,8 @@ namespace Leadspace.Commands
         public long TotalCount { get; set; }
 
         [Parameter]
+        [Completion.ConnectionTransformation]
+        [ArgumentCompleter(typeof(Completion.ConnectionCompleter))]
         public LeadspaceConnection? Connection { get; set; }
 
         // ---- Long runs ----
