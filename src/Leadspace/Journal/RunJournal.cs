@@ -328,7 +328,8 @@ namespace Leadspace.Journal
                 _file.Position = _file.Length;
                 using var doc = JsonDocument.Parse(bytes.AsMemory(0, got));
                 var root = doc.RootElement;
-                string? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.GetRawText() : null;
+                string? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.GetRawText()
+                    : root.TryGetProperty("text", out var text) ? text.GetString() : null;
                 string? message = root.TryGetProperty("message", out var m) ? m.GetString() : null;
                 int status = root.TryGetProperty("status", out var s) ? s.GetInt32() : 200;
                 int attempts = root.TryGetProperty("attempts", out var a) ? a.GetInt32() : 1;
@@ -374,6 +375,20 @@ namespace Leadspace.Journal
         /// <summary>A 2xx answer: the credit is spent; the answer is kept for later runs and identical rows.</summary>
         public void RecordDone(string key, int httpStatus, int attempts, string? json, string? message)
         {
+            if (!Durable && json != null)
+            {
+                // The temporary store is read by this run only: keep the answer as text, without re-parsing it.
+                Append(w =>
+                {
+                    w.WriteString("t", "done");
+                    w.WriteString("k", key);
+                    w.WriteString("at", Now());
+                    w.WriteNumber("status", httpStatus);
+                    w.WriteNumber("attempts", attempts);
+                    w.WriteString("text", json);
+                }, index: (k: key, kind: "done"));
+                return;
+            }
             JsonDocument? doc = null;
             if (json != null)
             {
