@@ -159,7 +159,10 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
                 try {
                     $handle = $ps.AddScript($run + $pipe + ' -ErrorAction SilentlyContinue').BeginInvoke()
                     Wait-Until { (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged -ge 40 }
+                    $watch = [Diagnostics.Stopwatch]::StartNew()
                     $ps.Stop()
+                    # Returns at once (a generous bound against hangs): the calls on the wire finish in the background.
+                    $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
                 }
                 finally { $ps.Dispose() }
             }

@@ -113,14 +113,13 @@ namespace Leadspace.Commands
         [ValidateNotNullOrEmpty]
         public string? SummaryVariable { get; set; }
 
-        /// <summary>How long calls on the wire may still answer (into the journal) after the pipeline stops early.</summary>
-        internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
-        /// <summary>The same after Ctrl+C, which must return within a second.</summary>
-        internal static readonly TimeSpan CtrlCGrace = TimeSpan.FromMilliseconds(700);
+        /// <summary>The longest that calls on the wire may still answer (into the journal, in the background) after the
+        /// pipeline stopped early: their timeout, but never more than this.</summary>
+        internal static readonly TimeSpan MaxFinish = TimeSpan.FromSeconds(60);
 
         private RunJournal? _journal;
         private readonly HashSet<string> _whatIfKeys = new HashSet<string>(StringComparer.Ordinal);
-        private bool _stopOnError, _ended, _ctrlC, _summarySet;
+        private bool _stopOnError, _ended, _summarySet;
         private string? _ending;
         private long _discarded;
 
@@ -279,9 +278,8 @@ namespace Leadspace.Commands
 
         protected override void StopProcessing()
         {
-            _ctrlC = true;
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
-            // With a journal, calls on the wire get a moment to answer into it (see Dispose); without one, at once.
+            // With a journal, calls on the wire may still answer into it (see Dispose); without one, they stop at once.
             if (_journal != null && _journal.Durable) _engine?.StopSending();
             else _engine?.Abort();
         }
@@ -292,9 +290,21 @@ namespace Leadspace.Commands
             {
                 // The pipeline stopped early (Ctrl+C, -ErrorAction Stop, Select-Object -First, a terminating error).
                 _discarded = _engine.PaidCallsInWindow();
-                if (_journal != null && _journal.Durable) _engine.StopWithGrace(_ctrlC ? CtrlCGrace : StopGrace);
-                else _engine.Abort();
                 try { SetSummary(_ending ?? "Stopped"); } catch (Exception) { /* the session may be gone */ }
+                if (_journal != null && _journal.Durable && _connection != null)
+                {
+                    // Calls on the wire are paid for: let them answer into the journal in the background (the next run
+                    // on this journal waits for that), and return now. The connection stays leased until then.
+                    var engine = _engine; var journal = _journal; var lease = _lease;
+                    var limit = _connection.Timeout < MaxFinish ? _connection.Timeout : MaxFinish;
+                    var finishing = engine.FinishInBackground(limit, () => { journal.Dispose(); lease?.Dispose(); });
+                    RunJournal.Closing(journal, finishing);
+                    _engine = null; _journal = null; _lease = null;
+                }
+                else
+                {
+                    _engine.Abort();
+                }
             }
             _engine?.Dispose();
             _engine = null;

@@ -336,19 +336,29 @@ namespace Leadspace.Engine
             try { _stopSending.Cancel(); } catch (ObjectDisposedException) { }
         }
 
-        /// <summary>Stops sending and gives the calls on the wire up to <paramref name="grace"/> to answer (so that
-        /// the journal records what was paid for), then abandons the rest.</summary>
-        public void StopWithGrace(TimeSpan grace)
+        /// <summary>
+        /// The pipeline stopped early and there is a journal: stops sending at once and lets the calls already on the
+        /// wire finish in the background (for at most <paramref name="limit"/>), so that their answers, which are
+        /// paid for, go into the journal for the next run; then disposes the engine and runs <paramref name="after"/>
+        /// (close the journal, release the connection). Returns at once: Ctrl+C stays immediate.
+        /// </summary>
+        public Task FinishInBackground(TimeSpan limit, Action after)
         {
             StopSending();
-            var tasks = _window.Where(e => e.Row != null && !e.Task.IsCompleted).Select(e => (Task)e.Task).ToArray();
-            if (tasks.Length > 0 && grace > TimeSpan.Zero)
+            var calls = _window.Where(e => e.Row != null && !e.Task.IsCompleted).Select(e => (Task)e.Task).ToArray();
+            return Task.Run(async () =>
             {
-                try { Task.WaitAll(tasks, grace); } catch (AggregateException) { }
-            }
-            Abort();
+                try
+                {
+                    if (calls.Length > 0) await Task.WhenAny(Task.WhenAll(calls), Task.Delay(limit)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Dispose();
+                    after();
+                }
+            });
         }
-
         /// <summary>Ctrl+C: cancels everything, including calls in flight.</summary>
         public void Abort()
         {

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
+using System.Threading.Tasks;
 using Leadspace.Client;
 using Leadspace.Model;
 
@@ -100,6 +101,26 @@ namespace Leadspace.Journal
         /// <summary>Tests: every later write fails with this (a full disk, a yanked drive).</summary>
         internal Exception? FailWrites { get; set; }
 
+        private static readonly Dictionary<string, Task> ClosingJournals = new Dictionary<string, Task>(StringComparer.Ordinal);
+
+        /// <summary>A run that stopped early lets its calls on the wire answer into <paramref name="journal"/> in the
+        /// background until <paramref name="finishing"/> ends; a run in this process that opens the same journal
+        /// meanwhile waits for it rather than finding it locked.</summary>
+        public static void Closing(RunJournal journal, Task finishing)
+        {
+            if (journal.Path == null) return;
+            var path = System.IO.Path.GetFullPath(journal.Path);
+            lock (ClosingJournals) ClosingJournals[path] = finishing;
+            finishing.ContinueWith(_ => { lock (ClosingJournals) { if (ClosingJournals.TryGetValue(path, out var t) && t == finishing) ClosingJournals.Remove(path); } }, TaskScheduler.Default);
+        }
+
+        private static void WaitForClosing(string path)
+        {
+            Task? finishing;
+            lock (ClosingJournals) ClosingJournals.TryGetValue(System.IO.Path.GetFullPath(path), out finishing);
+            finishing?.Wait(TimeSpan.FromSeconds(90));
+        }
+
         /// <summary>Opens (or creates) a journal for the program. Throws <see cref="JournalException"/>.</summary>
         /// <param name="path">The journal file.</param>
         /// <param name="service">The service's scheme, host and port, lower case.</param>
@@ -109,6 +130,7 @@ namespace Leadspace.Journal
         /// <param name="clock">The wall clock for timestamps and -MaxAge.</param>
         public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
         {
+            WaitForClosing(path);
             FileStream file;
             try
             {
