@@ -70,7 +70,7 @@ function Invoke-BuildTask {
 
     Copy-Item (Join-Path $bin 'Leadspace.dll'), (Join-Path $bin 'Leadspace.pdb') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'Leadspace.psd1') -Destination $ModuleOut
-    Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml') -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml'), (Join-Path $Root 'src/Leadspace/Leadspace.Types.ps1xml') -Destination $ModuleOut
 
     # The netstandard2.0 dependencies sit beside the module: PowerShell 7 uses its own newer copies where it
     # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting); Windows

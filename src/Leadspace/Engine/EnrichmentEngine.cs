@@ -96,9 +96,7 @@ namespace Leadspace.Engine
         {
             if (call.Failure == FailureKind.None && call.Response != null)
             {
-                var ok = ResultShaper.FromResponse(rowNumber, call.Response, call.HttpStatus ?? 200, call.Attempts);
-                if (ok.ExternalId == null) ok.ExternalId = request.ExternalId;
-                return ok;
+                return ResultShaper.FromResponse(rowNumber, call.Response, call.HttpStatus ?? 200, call.Attempts, request.ExternalId);
             }
             if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped || FailureTable.IsFatal(call.Failure)))
             {
