@@ -9,6 +9,7 @@
     Description            = 'Enrich leads and accounts through the Leadspace API from PowerShell: pipeline input from any CSV, typed CSV-ready results, at the program''s rate limit, never losing a row.'
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
+    TypesToProcess         = @('Leadspace.Types.ps1xml')
     FormatsToProcess       = @('Leadspace.Format.ps1xml')
     CmdletsToExport        = @(
         'Connect-Leadspace'

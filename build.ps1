@@ -105,7 +105,7 @@ function Invoke-BuildTask {
     # pdb built from the same commit matches a shipped dll when a stack trace has to be read.
     Copy-Item (Join-Path $bin 'Leadspace.dll') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'Leadspace.psd1') -Destination $ModuleOut
-    Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml') -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'src/Leadspace/Leadspace.Format.ps1xml'), (Join-Path $Root 'src/Leadspace/Leadspace.Types.ps1xml') -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'LICENSE') -Destination $ModuleOut   # MIT: the notice travels with every copy
     Set-ManifestReleaseNote -Path (Join-Path $ModuleOut 'Leadspace.psd1') -Notes $releaseNotes
 

@@ -57,6 +57,10 @@ internal static class OptionTable
         new("no-match-rate", "0..1", "share of inputs (by hash of the input) answered 200 'Not Enriched'", o => o.NoMatchRate, (o, v) => o.NoMatchRate = Share(v)),
         new("seed", "N", "seed of the random source for fault shares, jitter and 5xx codes", o => o.Seed, (o, v) => o.Seed = Int(v, int.MinValue, int.MaxValue)),
         new("invalid-program-id", "ID", "program id treated as invalid: its tokens get 427 (repeatable)", o => o.InvalidProgramIds, (o, v) => o.InvalidProgramIds.Add(Str(v)), Repeatable: true),
+        new("response-shapes", "varied|fixed", "varied: both forms where the spec allows two (intent_modeling object or list, surging_topics array or string, fractional ranks), chosen per input; fixed: always the first", o => o.ResponseShapes.ToString().ToLowerInvariant(), (o, v) => o.ResponseShapes = Enum<ResponseShapes>(v)),
+        new("server-error-body", "addendum|renamed|text|html|empty|mixed", "body of 5xx answers: the addendum's JSON keys, JSON with other key names, plain text, an HTML page, nothing, or any of these per answer", o => o.ServerErrorBody.ToString().ToLowerInvariant(), (o, v) => o.ServerErrorBody = Enum<ServerErrorBody>(v)),
+        new("unusable-rate", "0..1", "share of 200s whose body holds no usable answer (no data, data not an object, status failure...); still charged", o => o.UnusableRate, (o, v) => o.UnusableRate = Share(v)),
+        new("odd-shape-rate", "0..1", "share of 200s with shapes the spec does not describe (size as text, family_tree as a list, numbers as strings, unknown fields)", o => o.OddShapeRate, (o, v) => o.OddShapeRate = Share(v)),
         new("error-body-format", "text|json|empty", "body of 400/401/427 answers", o => o.ErrorBodyFormat.ToString().ToLowerInvariant(), (o, v) => o.ErrorBodyFormat = Enum<ErrorBodyFormat>(v)),
         new("exit-on-stdin-eof", "", "exit when stdin reaches end of file (for parent processes that may die)", o => o.ExitOnStdinEof, (o, v) => o.ExitOnStdinEof = Bool(v), IsFlag: true, RuntimeSettable: false),
     ];

@@ -1,15 +1,18 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Leadspace.Simulator;
 
 /// <summary>
 /// Builds 200 bodies deterministically from the input's person and company fields: the same input always gives
-/// the same body except the echoed external_id.
+/// the same body except the echoed external_id. Where the spec allows two shapes, the input also decides which
+/// one (unless the shapes are fixed), so that clients meet both.
 /// </summary>
 internal static class ResponseGenerator
 {
@@ -137,7 +140,7 @@ internal static class ResponseGenerator
     private static readonly string[] AddressStatuses = ["Valid", "Valid", "Unknown", "Invalid"];
     private static readonly string[] Confidences = ["High", "High", "High", "Medium", "Medium", "Low", "Very Low"];
     private static readonly string[] ProjectScores = ["High", "Medium", "Low", "No Intent", "Not Available"];
-    private static readonly string[] FamilyTypes = ["GU", "DU", "Parent", "Subsidiary", "Branch"];
+    private static readonly string[] IntentProjects = ["Q3 Pipeline Model", "Cloud Migration Intent", "Competitive Displacement"];
     private static readonly string[] PersonProfiles = ["Persona Fit", "Buying Role", "Engagement"];
     private static readonly string[] TotalProfiles = ["ICP Fit", "Propensity to Buy", "Expansion Potential"];
 
@@ -163,8 +166,8 @@ internal static class ResponseGenerator
         return (v >> 11) * (1.0 / (1UL << 53)) < noMatchRate;
     }
 
-    /// <summary>Writes the whole 200 body.</summary>
-    public static void Write(IBufferWriter<byte> buffer, EnrichmentInput input, byte[] hash, bool noMatch)
+    /// <summary>Writes the whole 200 body. <paramref name="varied"/>: use both forms where the spec allows two.</summary>
+    public static void Write(IBufferWriter<byte> buffer, EnrichmentInput input, byte[] hash, bool noMatch, bool varied = true)
     {
         using var w = new Utf8JsonWriter(buffer, WriterOptions);
         var rng = new Rng(BinaryPrimitives.ReadUInt64LittleEndian(hash.AsSpan(0, 8)));
@@ -196,11 +199,110 @@ internal static class ResponseGenerator
         }
         if (!personOnly)
         {
-            WriteCompany(w, input, c, ref rng);
+            WriteCompany(w, input, c, ref rng, varied);
         }
         WriteTotalScores(w, c, ref rng);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A 200 body that holds no usable answer (<c>--unusable-rate</c>), one of seven kinds a server or a gateway
+    /// in front of it might send: no data, null data, an empty object, an array, data as text, status failure,
+    /// and "Person &amp; Company Enriched" with neither person nor company.
+    /// </summary>
+    public static byte[] Unusable(int which, string? externalId)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            var kind = which % UnusableKinds;
+            if (kind == 3)
+            {
+                w.WriteStartArray();
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteStartObject();
+                if (kind != 2)
+                {
+                    w.WriteString("status", kind == 5 ? "failure" : "success");
+                    if (externalId is not null)
+                    {
+                        w.WriteString("external_id", externalId);
+                    }
+                }
+                switch (kind)
+                {
+                    case 1:
+                        w.WriteNull("data");
+                        break;
+                    case 4:
+                        w.WriteString("data", "oops");
+                        break;
+                    case 5:
+                        w.WriteString("error", "ENRICHMENT_FAILED");
+                        w.WriteString("message", "The record could not be processed.");
+                        w.WriteString("tracking_id", Guid.NewGuid().ToString());
+                        break;
+                    case 6:
+                        w.WritePropertyName("data");
+                        w.WriteStartObject();
+                        w.WriteString("enrichment_status", "Person & Company Enriched");
+                        w.WriteEndObject();
+                        break;
+                }
+                w.WriteEndObject();
+            }
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public const int UnusableKinds = 7;
+
+    private static readonly JsonSerializerOptions NodeOptions = new() { Encoder = WriterOptions.Encoder };
+
+    /// <summary>
+    /// Bends an answer beyond the spec (<c>--odd-shape-rate</c>): <c>company.size</c> becomes its range text,
+    /// <c>family_tree</c> a bare list of its companies, <c>revenue.exact</c> and <c>signals.g2k_rank</c> numeric
+    /// strings, and fields the spec does not name appear (<c>api_version</c>, <c>company.ug_company_id</c>,
+    /// <c>person.ug_person_id</c>).
+    /// </summary>
+    public static byte[] BendShapes(ReadOnlyMemory<byte> body)
+    {
+        var root = JsonNode.Parse(body.Span)!.AsObject();
+        root["api_version"] = "3";
+        if (root["data"] is JsonObject data)
+        {
+            if (data["company"] is JsonObject company)
+            {
+                if (company["size"] is JsonObject size)
+                {
+                    company["size"] = size["range"]?.GetValue<string>();
+                }
+                if (company["family_tree"] is JsonObject tree && tree["companies"] is JsonArray companies)
+                {
+                    tree.Remove("companies");
+                    company["family_tree"] = companies;
+                }
+                if (company["revenue"] is JsonObject revenue && revenue["exact"] is JsonValue exact)
+                {
+                    revenue["exact"] = exact.ToJsonString();
+                }
+                if (company["signals"] is JsonObject signals && signals["g2k_rank"] is JsonValue rank)
+                {
+                    signals["g2k_rank"] = rank.ToJsonString();
+                }
+                company["ug_company_id"] = "UG-" + company["ls_id"]?.GetValue<string>();
+            }
+            if (data["person"] is JsonObject person)
+            {
+                var who = person["email"]?.GetValue<string>() ?? person["last_name"]?.GetValue<string>() ?? "";
+                person["ug_person_id"] = "UGP-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(who)).AsSpan(0, 6));
+            }
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(root, NodeOptions);
     }
 
     private sealed class CompanyFacts
@@ -218,11 +320,7 @@ internal static class ResponseGenerator
         {
             Domain = NormalizeDomain(input.Website) ?? DomainOfEmail(input.Email) ?? "";
             Name = input.CompanyName ?? NameFromDomain(Domain);
-            Slug = Slugify(Name);
-            if (Slug.Length == 0)
-            {
-                Slug = "company" + rng.Int(100, 999).ToString(CultureInfo.InvariantCulture);
-            }
+            Slug = SlugOrFallback(Name);
             if (Domain.Length == 0)
             {
                 Domain = Slug + ".com";
@@ -277,7 +375,7 @@ internal static class ResponseGenerator
         var hasLinkedIn = input.PersonLinkedinUrl is not null || rng.Chance(0.75);
         if (hasLinkedIn)
         {
-            w.WriteString("linkedin_profile", input.PersonLinkedinUrl ?? $"https://www.linkedin.com/in/{Slugify(first + "-" + last, '-')}-{liSuffix}");
+            w.WriteString("linkedin_profile", input.PersonLinkedinUrl ?? $"https://www.linkedin.com/in/{SlugOrFallback(first + "-" + last)}-{liSuffix}");
         }
 
         w.WritePropertyName("data_validation");
@@ -321,7 +419,7 @@ internal static class ResponseGenerator
         w.WriteEndObject();
     }
 
-    private static void WriteCompany(Utf8JsonWriter w, EnrichmentInput input, CompanyFacts c, ref Rng rng)
+    private static void WriteCompany(Utf8JsonWriter w, EnrichmentInput input, CompanyFacts c, ref Rng rng, bool varied)
     {
         var loc = c.Location;
         var ind = c.Industry;
@@ -363,21 +461,45 @@ internal static class ResponseGenerator
         WriteStrings(w, "company_technologies_categories", rng.Subset(TechCategories, 1, 4));
         w.WriteEndObject();
 
+        // The spec names company.specialties a nested object without any field: send one, empty, rather than invent.
         w.WritePropertyName("specialties");
         w.WriteStartObject();
-        WriteStrings(w, "values", rng.Subset(ind.Expertise, 1, 3));
         w.WriteEndObject();
         WriteStrings(w, "expertise", rng.Subset(ind.Expertise, 0, 4));
 
+        // "If you have more than one intent model, there will be a line item for each": one object or a list.
         var topics = rng.Subset(ind.Topics, 0, 3);
         w.WriteString("domain_intent", string.Join(", ", topics));
+        var asList = rng.Chance(0.5);
+        var projects = rng.Subset(IntentProjects, 1, 3);
+        var modelCount = varied && asList ? projects.Count : 1;
         w.WritePropertyName("intent_modeling");
-        w.WriteStartObject();
-        w.WriteString("project_name", rng.Pick((string[])["Q3 Pipeline Model", "Cloud Migration Intent", "Competitive Displacement"]));
-        w.WriteString("project_score", rng.Pick(ProjectScores));
-        w.WriteString("new_high_intent_flag", rng.Chance(0.3) ? "Yes" : "No");
-        WriteStrings(w, "surging_topics", topics);
-        w.WriteEndObject();
+        if (varied && asList)
+        {
+            w.WriteStartArray();
+        }
+        for (var i = 0; i < modelCount; i++)
+        {
+            w.WriteStartObject();
+            w.WriteString("project_name", projects[i]);
+            w.WriteString("project_score", rng.Pick(ProjectScores));
+            w.WriteString("new_high_intent_flag", rng.Chance(0.3) ? "Yes" : "No");
+            var modelTopics = i == 0 ? topics : rng.Subset(ind.Topics, 0, 2);
+            // The spec lists surging_topics both as an array and as a string.
+            if (rng.Chance(0.3) && varied)
+            {
+                w.WriteString("surging_topics", string.Join(", ", modelTopics));
+            }
+            else
+            {
+                WriteStrings(w, "surging_topics", modelTopics);
+            }
+            w.WriteEndObject();
+        }
+        if (varied && asList)
+        {
+            w.WriteEndArray();
+        }
 
         var alternates = rng.Int(0, 2) switch
         {
@@ -404,9 +526,12 @@ internal static class ResponseGenerator
         w.WritePropertyName("signals");
         w.WriteStartObject();
         var big = c.Ownership == "Public" && c.SizeIndex >= 5;
+        // The spec types both ranks as "number": some carry a fraction.
+        var fortune = Rank(ref rng, 500, varied);
+        var g2k = Rank(ref rng, 2000, varied);
         if (big && rng.Chance(0.5))
         {
-            w.WriteNumber("fortune_500_rank", rng.Int(1, 500));
+            w.WriteNumber("fortune_500_rank", fortune);
         }
         else
         {
@@ -414,7 +539,7 @@ internal static class ResponseGenerator
         }
         if (big)
         {
-            w.WriteNumber("g2k_rank", rng.Int(1, 2000));
+            w.WriteNumber("g2k_rank", g2k);
         }
         else
         {
@@ -432,18 +557,25 @@ internal static class ResponseGenerator
             w.WriteStartObject();
             w.WritePropertyName("companies");
             w.WriteStartArray();
-            var n = rng.Int(0, 3);
-            for (var i = 0; i < n; i++)
+            // Only the spec's two types: DU (domestic ultimate) and GU (global ultimate), each at most once.
+            var types = rng.Int(0, 3) switch
+            {
+                0 => Array.Empty<string>(),
+                1 => ["GU"],
+                2 => ["DU"],
+                _ => ["GU", "DU"],
+            };
+            foreach (var type in types)
             {
                 var fLoc = rng.Pick(Locations);
                 var fName = rng.Pick(FamilyNames);
                 w.WriteStartObject();
-                w.WriteString("type", i < 2 ? FamilyTypes[i] : rng.Pick(FamilyTypes));
+                w.WriteString("type", type);
                 w.WriteString("name", fName);
                 w.WriteString("ls_id", LsId(ref rng));
                 WriteAddress(w, fLoc, withStreet: true);
                 w.WriteString("phone", Phone(fLoc, ref rng));
-                w.WriteString("website", "www." + Slugify(fName) + ".com");
+                w.WriteString("website", "www." + SlugOrFallback(fName) + ".com");
                 w.WriteString("sic", ind.Sic);
                 w.WriteString("naics", ind.Naics);
                 var fSize = Math.Clamp(c.SizeIndex + rng.Int(0, 2), 0, Sizes.Length - 1);
@@ -592,6 +724,27 @@ internal static class ResponseGenerator
         }
         var label = domain.Split('.')[0];
         return label.Length == 0 ? domain : char.ToUpperInvariant(label[0]) + label[1..];
+    }
+
+    /// <summary>A rank of 1..max; with <paramref name="varied"/>, three in ten carry one decimal (e.g. 12.6).</summary>
+    private static decimal Rank(ref Rng rng, int max, bool varied)
+    {
+        var whole = rng.Int(1, max - 1);
+        var tenths = rng.Int(1, 9);
+        return varied && rng.Chance(0.3) ? whole + tenths / 10m : whole;
+    }
+
+    /// <summary>The slug of a name, or, for a name with no Latin letter or digit (株式会社ヤマト商事, «Северсталь»), a
+    /// stable one made from its hash, so that no URL reads "www..com".</summary>
+    private static string SlugOrFallback(string name)
+    {
+        var slug = Slugify(name);
+        if (slug.Length > 0)
+        {
+            return slug;
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(name));
+        return "company-" + Convert.ToHexStringLower(hash.AsSpan(0, 4));
     }
 
     /// <summary>Lower-case ASCII slug; letters with diacritics are folded, other characters dropped.</summary>

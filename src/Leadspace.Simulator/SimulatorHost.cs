@@ -290,15 +290,23 @@ public sealed class SimulatorHost : IAsyncDisposable
             if (plan.Error)
             {
                 s.CountStatus(plan.ErrorStatus);
-                await WriteServerErrorAsync(ctx, plan.ErrorStatus).ConfigureAwait(false);
+                await WriteServerErrorAsync(ctx, plan.ErrorStatus, plan.ErrorBody).ConfigureAwait(false);
                 return;
             }
 
             var hash = input.StableHash();
             var noMatch = ResponseGenerator.IsNoMatch(hash, o.NoMatchRate);
-            var buffer = new ArrayBufferWriter<byte>(noMatch ? 256 : 8192);
-            ResponseGenerator.Write(buffer, input, hash, noMatch);
-            var body = buffer.WrittenMemory;
+            ReadOnlyMemory<byte> body;
+            if (plan.Unusable >= 0)
+            {
+                body = ResponseGenerator.Unusable(plan.Unusable, input.ExternalId);
+            }
+            else
+            {
+                var buffer = new ArrayBufferWriter<byte>(noMatch ? 256 : 8192);
+                ResponseGenerator.Write(buffer, input, hash, noMatch, o.ResponseShapes == ResponseShapes.Varied);
+                body = plan.OddShapes ? ResponseGenerator.BendShapes(buffer.WrittenMemory) : buffer.WrittenMemory;
+            }
             if (plan.Malformed)
             {
                 s.CountMalformed();
@@ -366,22 +374,62 @@ public sealed class SimulatorHost : IAsyncDisposable
         }
     }
 
-    private static Task WriteServerErrorAsync(HttpContext ctx, int status) => WriteJsonAsync(ctx, status, w =>
+    /// <summary>A 5xx answer in the configured body shape; every shape but <c>empty</c> carries a tracking id.</summary>
+    private static Task WriteServerErrorAsync(HttpContext ctx, int status, ServerErrorBody shape)
     {
-        var (error, details) = status switch
+        var (error, reason, details) = status switch
         {
-            502 => ("BAD_GATEWAY", "The upstream enrichment service returned an invalid response."),
-            503 => ("SERVICE_UNAVAILABLE", "The enrichment service is temporarily unavailable. Please retry later."),
-            504 => ("GATEWAY_TIMEOUT", "The upstream enrichment service did not respond in time."),
-            _ => ("INTERNAL_SERVER_ERROR", "An unexpected error occurred while processing the request."),
+            502 => ("BAD_GATEWAY", "Bad Gateway", "The upstream enrichment service returned an invalid response."),
+            503 => ("SERVICE_UNAVAILABLE", "Service Unavailable", "The enrichment service is temporarily unavailable. Please retry later."),
+            504 => ("GATEWAY_TIMEOUT", "Gateway Timeout", "The upstream enrichment service did not respond in time."),
+            _ => ("INTERNAL_SERVER_ERROR", "Internal Server Error", "An unexpected error occurred while processing the request."),
         };
-        w.WriteStartObject();
-        w.WriteString("error", error);
-        w.WriteString("tracking_id", Guid.NewGuid().ToString());
-        w.WriteString("request_timestamp", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-        w.WriteString("details", details);
-        w.WriteEndObject();
-    });
+        var trackingId = Guid.NewGuid().ToString();
+        var timestamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        switch (shape)
+        {
+            case ServerErrorBody.Renamed:
+                return WriteJsonAsync(ctx, status, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("code", status);
+                    w.WriteString("message", details);
+                    w.WriteString("trackingId", trackingId);
+                    w.WriteString("timestamp", timestamp);
+                    w.WriteEndObject();
+                });
+            case ServerErrorBody.Text:
+                return WriteTextAsync(ctx, status, "text/plain; charset=utf-8",
+                    $"{status} {reason}: {details} Tracking ID: {trackingId} ({timestamp})\n");
+            case ServerErrorBody.Html:
+                return WriteTextAsync(ctx, status, "text/html; charset=utf-8",
+                    $"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title><style>body {{ font-family: sans-serif; }}</style></head>\n" +
+                    $"<body><h1>{status} {reason}</h1><p>{WebUtility.HtmlEncode(details)}</p><p>Tracking ID: <code>{trackingId}</code></p><hr><address>apigw</address></body></html>\n");
+            case ServerErrorBody.Empty:
+                ctx.Response.StatusCode = status;
+                ctx.Response.ContentLength = 0;
+                return Task.CompletedTask;
+            default:
+                return WriteJsonAsync(ctx, status, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("error", error);
+                    w.WriteString("tracking_id", trackingId);
+                    w.WriteString("request_timestamp", timestamp);
+                    w.WriteString("details", details);
+                    w.WriteEndObject();
+                });
+        }
+    }
+
+    private static Task WriteTextAsync(HttpContext ctx, int status, string contentType, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = contentType;
+        ctx.Response.ContentLength = bytes.Length;
+        return WriteBodyAsync(ctx, bytes);
+    }
 
     private static Task WriteJsonAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
     {

@@ -25,6 +25,40 @@ public enum ErrorBodyFormat
     Empty,
 }
 
+/// <summary>Which of the shapes the spec allows the 200 bodies use.</summary>
+public enum ResponseShapes
+{
+    /// <summary>Both forms where the spec allows two, chosen per input (deterministic): <c>intent_modeling</c> one
+    /// object or a list of models, <c>surging_topics</c> an array or a string, <c>signals</c> ranks whole or with
+    /// a fraction (the spec says <c>number</c>). Default.</summary>
+    Varied,
+
+    /// <summary>Always the first form: one <c>intent_modeling</c> object, <c>surging_topics</c> arrays, whole ranks.</summary>
+    Fixed,
+}
+
+/// <summary>Body of the simulator's 5xx answers (the spec: "may or may not exist").</summary>
+public enum ServerErrorBody
+{
+    /// <summary>application/json with the addendum's keys: <c>error</c>, <c>tracking_id</c>, <c>request_timestamp</c>, <c>details</c> (default).</summary>
+    Addendum,
+
+    /// <summary>application/json with other key names: <c>code</c>, <c>message</c>, <c>trackingId</c>, <c>timestamp</c>.</summary>
+    Renamed,
+
+    /// <summary>text/plain: one line naming the status, the reason and the tracking id.</summary>
+    Text,
+
+    /// <summary>text/html: a gateway's error page with the tracking id in its text.</summary>
+    Html,
+
+    /// <summary>No body at all.</summary>
+    Empty,
+
+    /// <summary>One of the five above per answer, drawn from the seeded fault random source.</summary>
+    Mixed,
+}
+
 /// <summary>
 /// Every knob of the simulator. Properties are live: a running <see cref="SimulatorHost"/> reads them on each
 /// request, so tests may change them between calls. The command-line flag of each property is its name in
@@ -121,6 +155,20 @@ public sealed class SimulatorOptions
 
     /// <summary>Program ids treated as invalid: requests whose token maps to one get 427. Default empty.</summary>
     public List<string> InvalidProgramIds { get; set; } = [];
+
+    /// <summary>Which of the shapes the spec allows 200 bodies use. Default <see cref="Leadspace.Simulator.ResponseShapes.Varied"/>.</summary>
+    public ResponseShapes ResponseShapes { get; set; } = ResponseShapes.Varied;
+
+    /// <summary>Body of 5xx answers. Default <see cref="Leadspace.Simulator.ServerErrorBody.Addendum"/>.</summary>
+    public ServerErrorBody ServerErrorBody { get; set; } = ServerErrorBody.Addendum;
+
+    /// <summary>Share (0..1) of 200s whose body holds no usable answer (no data, data null or not an object, not an
+    /// object at all, status failure, "Person &amp; Company Enriched" with neither). Still charged. Default 0.</summary>
+    public double UnusableRate { get; set; }
+
+    /// <summary>Share (0..1) of 200s with shapes the spec does not describe: <c>company.size</c> as its range text,
+    /// <c>family_tree</c> as a bare list, numbers as numeric strings, and fields the spec does not name. Default 0.</summary>
+    public double OddShapeRate { get; set; }
 
     /// <summary>Body format of 400/401/427 answers. Default <see cref="Leadspace.Simulator.ErrorBodyFormat.Text"/>.</summary>
     public ErrorBodyFormat ErrorBodyFormat { get; set; } = ErrorBodyFormat.Text;

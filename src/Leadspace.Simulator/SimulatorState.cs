@@ -31,6 +31,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
     // Seeded random source.
     private readonly object _randomLock = new();
     private Random _random = new(options.Seed);
+    private Random _answerRandom = new(unchecked(options.Seed * 31 + 7));
     private int _seenSeed = options.Seed;
 
     // OAuth.
@@ -131,6 +132,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
             {
                 _seenSeed = o.Seed;
                 _random = new Random(o.Seed);
+                _answerRandom = new Random(unchecked(o.Seed * 31 + 7));
             }
             var r = _random;
             var drop = r.NextDouble() < o.DropRate;
@@ -140,13 +142,22 @@ internal sealed class SimulatorState(SimulatorOptions options)
             var errorCode = ErrorCodes[r.Next(ErrorCodes.Length)];
             var jitter = o.JitterMs > 0 ? r.Next(-o.JitterMs, o.JitterMs + 1) : 0;
             var delay = Math.Max(0, o.LatencyMs + jitter) + (slow ? o.SlowMs : 0);
-            return new FaultPlan(drop, !drop && error, slow, malformed, errorCode, delay);
+            // Answer shapes come from a second source, drawn only when asked for, so that the fault sequence of a
+            // seed stays what it was without them.
+            var a = _answerRandom;
+            var errorBody = o.ServerErrorBody == ServerErrorBody.Mixed ? (ServerErrorBody)a.Next((int)ServerErrorBody.Mixed) : o.ServerErrorBody;
+            var unusable = o.UnusableRate > 0 && a.NextDouble() < o.UnusableRate ? a.Next(int.MaxValue) : -1;
+            var odd = o.OddShapeRate > 0 && a.NextDouble() < o.OddShapeRate;
+            return new FaultPlan(drop, !drop && error, slow, malformed, errorCode, delay, errorBody, unusable, odd);
         }
     }
 
     private static readonly int[] ErrorCodes = [500, 502, 503, 504];
 
-    public readonly record struct FaultPlan(bool Drop, bool Error, bool Slow, bool Malformed, int ErrorStatus, int DelayMs);
+    /// <param name="Unusable">-1, or which unusable body to send instead of the answer.</param>
+    /// <param name="OddShapes">The answer's shapes are bent beyond the spec.</param>
+    public readonly record struct FaultPlan(bool Drop, bool Error, bool Slow, bool Malformed, int ErrorStatus, int DelayMs,
+        ServerErrorBody ErrorBody = ServerErrorBody.Addendum, int Unusable = -1, bool OddShapes = false);
 
     // ---- tokens -------------------------------------------------------------------------------------
 
@@ -258,6 +269,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
         {
             _seenSeed = Options.Seed;
             _random = new Random(_seenSeed);
+            _answerRandom = new Random(unchecked(_seenSeed * 31 + 7));
         }
     }
 

@@ -149,4 +149,21 @@ internal static class Sim
     }
 
     public static long Status(this SimulatorStats s, int code) => s.Count(code);
+
+    /// <summary>
+    /// The counters once <paramref name="settled"/> holds, or after 5 s, whichever comes first. A dropped connection
+    /// reaches the client before the server has recorded what the call cost (that happens as its handler ends),
+    /// so a test that drops connections reads the counters through this.
+    /// </summary>
+    public static async Task<SimulatorStats> SettledStatsAsync(SimulatorHost host, Func<SimulatorStats, bool> settled)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var s = host.Stats;
+        while (!settled(s) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            s = host.Stats;
+        }
+        return s;
+    }
 }

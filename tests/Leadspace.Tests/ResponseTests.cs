@@ -64,7 +64,7 @@ public class ResponseTests
     public void ShapesEveryFieldOfTheResponseTablesIntoFlatColumns()
     {
         var response = EnrichmentResponse.Parse(FullAnswer);
-        var r = ResultShaper.FromResponse(7, response, 200, 1);
+        var r = ResultShaper.FromResponse(7, response, 200, 1, "00Q1");
         Assert.Equal(EnrichmentOutcome.Enriched, r.Status);
         Assert.Equal("00Q1", r.ExternalId);
         Assert.Equal("Person & Company Enriched", r.EnrichmentStatus);
@@ -80,18 +80,17 @@ public class ResponseTests
         Assert.Equal("items: Pumps; Valves", r.CompanySpecialties);
         Assert.Equal("Q4 Model", r.CompanyIntentProjectName);
         Assert.Equal("IoT; Automation", r.CompanySurgingTopics);
-        Assert.Equal(1500L, r.CompanyG2kRank);
-        Assert.Equal(321L, r.CompanyFortune500Rank);
+        Assert.Equal(1500m, r.CompanyG2kRank);
+        Assert.Equal(321m, r.CompanyFortune500Rank);
         Assert.Equal("Müller Holding AG", r.GlobalUltimateName);
         Assert.Equal("LS2", r.DomesticUltimateLsId);
         Assert.Equal("GU: Müller Holding AG (LS1); DU: Müller Deutschland (LS2)", r.FamilyTreeCompanies);
-        Assert.Equal(0.75m, r.TotalScore!.Value.Value);
-        Assert.Equal("0.75", r.TotalScore.ToString());
+        Assert.Equal(0.75m, r.TotalScore);
         Assert.Equal("Fit", r.MaxPositiveTotalScoreProfiles);
         Assert.Equal("Hauptstr. 1, 80331 München", r.CompanyAddressNormalized);
 
         // Every flat column is filled from this complete answer (except the error columns).
-        var errorColumns = new[] { nameof(EnrichmentResult.ErrorId), nameof(EnrichmentResult.Message), nameof(EnrichmentResult.TrackingId) };
+        var errorColumns = new[] { nameof(EnrichmentResult.ErrorId), nameof(EnrichmentResult.Message), nameof(EnrichmentResult.TrackingId), nameof(EnrichmentResult.ResponseExternalId) };
         foreach (var p in typeof(EnrichmentResult).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (errorColumns.Contains(p.Name)) continue;
@@ -112,7 +111,7 @@ public class ResponseTests
     [Fact]
     public void FlatColumnsAreScalarsSoExportCsvNeverPrintsATypeName()
     {
-        var allowed = new[] { typeof(string), typeof(long), typeof(int), typeof(int?), typeof(long?), typeof(InvariantDecimal?), typeof(EnrichmentOutcome) };
+        var allowed = new[] { typeof(string), typeof(long), typeof(int), typeof(int?), typeof(long?), typeof(decimal?) };
         foreach (var p in typeof(EnrichmentResult).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             Assert.Contains(p.PropertyType, allowed);
@@ -123,7 +122,7 @@ public class ResponseTests
     public void NotEnrichedIsNotMatchedNotAnError()
     {
         var response = EnrichmentResponse.Parse("""{"status":"success","external_id":"9","data":{"enrichment_status":"Not Enriched"}}""");
-        var r = ResultShaper.FromResponse(1, response, 200, 1);
+        var r = ResultShaper.FromResponse(1, response, 200, 1, "9");
         Assert.Equal(EnrichmentOutcome.NotMatched, r.Status);
         Assert.Null(r.CompanyName);
     }
@@ -138,7 +137,7 @@ public class ResponseTests
               "intent_modeling":[{"project_name":"A","project_score":"High"},{"project_name":"B","project_score":"Low"}],
               "expertise":"Welding","family_tree":null,"matching_confidence":"Medium"}}}
             """);
-        var r = ResultShaper.FromResponse(1, response, 200, 1);
+        var r = ResultShaper.FromResponse(1, response, 200, 1, null);
         Assert.Equal(42L, r.CompanySizeExact);
         Assert.Equal("A: High; B: Low", r.CompanyIntentModels);
         Assert.Equal("Welding", r.CompanyExpertise);

@@ -73,8 +73,22 @@ Describe 'Invoke-LeadspaceEnrichment help generated from the source' {
         }
     }
 
+    It 'says, column by column, which columns summarise a list or hold part of an object' {
+        $described = @([Leadspace.Model.EnrichmentResult].GetProperties() | Where-Object { $_.GetCustomAttributes([System.ComponentModel.DescriptionAttribute], $false) })
+        $described.Count | Should -BeGreaterThan 10
+        foreach ($property in $described) {
+            $note = $property.GetCustomAttributes([System.ComponentModel.DescriptionAttribute], $false)[0].Description
+            $firstWords = ($note -split ' ' | Select-Object -First 4) -join ' '
+            $outputs | Should -Match "(?m)^\s*$($property.Name)\s+$([regex]::Escape($firstWords))" -Because "$($property.Name) needs its row"
+        }
+        foreach ($name in 'CompanyIntentNewHighIntentFlag', 'TotalScorePredictiveSignalsSummary', 'FamilyTreeCompanies') {
+            $described.Name | Should -Contain $name
+        }
+        $outputs | Should -Match '-AsResponse holds the whole answer'
+    }
+
     It 'lists every status value' {
-        foreach ($status in [enum]::GetNames([Leadspace.Model.EnrichmentOutcome])) {
+        foreach ($status in [Leadspace.Model.EnrichmentOutcome]::All) {
             $outputs | Should -Match "\b$status\b"
         }
     }

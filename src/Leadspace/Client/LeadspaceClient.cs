@@ -9,7 +9,6 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
 using System.Text;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Leadspace.Model;
@@ -486,12 +485,9 @@ namespace Leadspace.Client
                 case FailureKind.ServerError:
                 case FailureKind.BadGateway:
                 case FailureKind.GatewayTimeout:
-                    var error = ReadErrorBody(text);
-                    result.TrackingId = error?.String("tracking_id");
-                    var code = error?.String("error");
-                    result.Message = $"HTTP {status}: server error" + (code != null ? $" '{code}'" : string.Empty)
-                        + (result.TrackingId != null ? $", tracking id {result.TrackingId}" : string.Empty)
-                        + (error?.String("request_timestamp") is string ts ? $", at {ts}" : string.Empty)
+                    var error = ErrorBody.Parse(text);
+                    result.TrackingId = error.TrackingId;
+                    result.Message = $"HTTP {status}: server error, {error.Describe()}"
                         + (result.Failure == FailureKind.BadGateway ? " (bad gateway: the call may have been processed and charged)"
                            : result.Failure == FailureKind.GatewayTimeout ? " (gateway timeout: the call may have been processed and charged)" : string.Empty) + "."; break;
                 case FailureKind.RequestTimeout:
@@ -502,18 +498,6 @@ namespace Leadspace.Client
         }
 
         private static string Shorten(string text) => text.Length <= 300 ? text.Trim() : text.Substring(0, 300).Trim() + "…";
-
-        /// <summary>A 5xx body ({"error", "tracking_id", "request_timestamp", …}), parsed once; null when absent or not JSON.</summary>
-        private static JsonObjectReader? ReadErrorBody(string? json)
-        {
-            if (string.IsNullOrWhiteSpace(json)) return null;
-            try
-            {
-                var root = JsonDocument.Parse(json!).RootElement.Clone();
-                return root.ValueKind == JsonValueKind.Object ? new JsonObjectReader(root) : null;
-            }
-            catch (JsonException) { return null; }
-        }
 
         /// <summary>Retry-After as sent: the typed header drops fractional seconds, so the raw value is parsed.</summary>
         private static TimeSpan? ReadRetryAfter(HttpResponseMessage response)

@@ -469,6 +469,8 @@ namespace Leadspace.Commands
             return _engine;
         }
 
+        private readonly UntypedValueReport _untypedValues = new UntypedValueReport();
+
         private void Emit(CompletedRow done)
         {
             var result = done.Result;
@@ -481,6 +483,7 @@ namespace Leadspace.Commands
                 WriteWarning($"Most recent calls timed out ({timeouts} of the last {recent}) after {_connection?.Timeout.TotalSeconds:0.#} s: timed-out calls are no longer resent, since each may have been charged. If Leadspace answers slowly, reconnect with a larger -TimeoutSec.");
             }
 
+            foreach (var line in _untypedValues.NewLines(result.Response)) WriteVerbose(line);
             try
             {
                 if (AsResponse) WriteObject(ToResponse(result));

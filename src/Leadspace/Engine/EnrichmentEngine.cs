@@ -174,6 +174,7 @@ namespace Leadspace.Engine
                 result = InvalidAnswer(rowNumber, request, answer, answer.Message ?? "the body could not be read");
             }
             result.ExternalId = request.ExternalId; // the row's own id, not the one the answer echoed for another row
+            result.ResponseExternalId = null;
             result.Source = source;
             return result;
         }
@@ -253,9 +254,7 @@ namespace Leadspace.Engine
         {
             if (call.Failure == FailureKind.None && call.Response != null)
             {
-                var ok = ResultShaper.FromResponse(rowNumber, call.Response, call.HttpStatus ?? 200, call.Attempts);
-                ok.ExternalId = request.ExternalId; // always the row's own id, whatever the server echoed
-                return ok;
+                return ResultShaper.FromResponse(rowNumber, call.Response, call.HttpStatus ?? 200, call.Attempts, request.ExternalId);
             }
             if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped || FailureTable.IsFatal(call.Failure)))
             {

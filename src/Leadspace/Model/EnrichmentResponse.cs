@@ -4,24 +4,39 @@ using System.Text.Json;
 namespace Leadspace.Model
 {
     // The typed shape of a 200 answer, one class per nested object of the spec's response tables.
-    // Property names are the PowerShell-style spelling of the JSON names; every class keeps the JSON
-    // properties it does not know in AdditionalProperties, so nothing in the answer is lost.
+    // Property names are the PowerShell-style spelling of the JSON names. Nothing in the answer is lost: every
+    // class keeps, in AdditionalProperties, the JSON properties it does not know and the values its typed
+    // properties cannot hold (see JsonObjectReader), and EnrichmentResponse.UntypedValues lists them by path.
 
     public abstract class ResponseObject
     {
+        /// <summary>The JSON properties of this object that no typed property holds: fields the spec does not name,
+        /// and values of another kind than the spec gives (kept as sent, as plain .NET values).</summary>
         public Dictionary<string, object?> AdditionalProperties { get; internal set; } = new Dictionary<string, object?>();
+
+        /// <summary>The JSON object had no property with a value (<c>{}</c>).</summary>
+        internal bool IsEmpty { get; set; }
     }
 
     public sealed class EnrichmentResponse : ResponseObject
     {
         /// <summary>Top-level <c>status</c> (<c>success</c> or <c>failure</c>).</summary>
         public string? Status { get; private set; }
+        /// <summary>The <c>external_id</c> the server sent back (the input's is in the flat result's ExternalId).</summary>
         public string? ExternalId { get; private set; }
         public EnrichmentData? Data { get; private set; }
 
+        /// <summary>Every value of the answer that no typed property holds (its path and JSON kind); the values
+        /// themselves are in the AdditionalProperties of the objects that hold them.</summary>
+        public IReadOnlyList<UntypedValue> UntypedValues { get; private set; } = new UntypedValue[0];
+
+        /// <summary>The answer was a JSON object (a 200 whose body is an array, a string or a number is not usable).</summary>
+        internal bool IsObject { get; private set; }
+
         // What happened to the row (set by the module, not part of the JSON answer).
         public long RowNumber { get; internal set; }
-        public EnrichmentOutcome Outcome { get; internal set; }
+        /// <summary>One of the <see cref="EnrichmentOutcome"/> names.</summary>
+        public string? Outcome { get; internal set; }
         public int? HttpStatus { get; internal set; }
         public string? Message { get; internal set; }
 
@@ -36,6 +51,7 @@ namespace Leadspace.Model
         /// <summary>A response for a row that got no 200 answer.</summary>
         internal static EnrichmentResponse Empty() => new EnrichmentResponse();
 
+        /// <summary>Reads an answer; throws <see cref="JsonException"/> only when the text is not JSON at all.</summary>
         public static EnrichmentResponse Parse(string json)
         {
             using var doc = JsonDocument.Parse(json);
@@ -46,14 +62,20 @@ namespace Leadspace.Model
 
         public static EnrichmentResponse Read(JsonElement e)
         {
-            var r = new JsonObjectReader(e);
-            return new EnrichmentResponse
+            var log = new List<UntypedValue>();
+            var r = new JsonObjectReader(e, string.Empty, log);
+            var response = new EnrichmentResponse
             {
+                IsObject = e.ValueKind == JsonValueKind.Object,
                 Status = r.String("status"),
                 ExternalId = r.String("external_id"),
                 Data = r.Object("data", EnrichmentData.Read),
-                AdditionalProperties = r.Rest(),
             };
+            response.AdditionalProperties = r.Rest();
+            response.IsEmpty = r.IsEmpty;
+            if (!response.IsObject) log.Add(new UntypedValue(string.Empty, JsonObjectReader.KindOf(e), "an object"));
+            response.UntypedValues = log;
+            return response;
         }
     }
 
@@ -65,9 +87,8 @@ namespace Leadspace.Model
         public List<TotalScore> TotalScores { get; private set; } = new List<TotalScore>();
         public List<string> MaxPositiveTotalScoreProfiles { get; private set; } = new List<string>();
 
-        internal static EnrichmentData Read(JsonElement e)
+        internal static EnrichmentData Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new EnrichmentData
             {
                 EnrichmentStatus = r.String("enrichment_status"),
@@ -75,7 +96,6 @@ namespace Leadspace.Model
                 Company = r.Object("company", CompanyData.Read),
                 TotalScores = r.Objects("total_scores", TotalScore.Read),
                 MaxPositiveTotalScoreProfiles = r.Strings("max_positive_total_score_profiles"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -98,9 +118,8 @@ namespace Leadspace.Model
         public string? Email { get; private set; }
         public PersonAnalytics? Analytics { get; private set; }
 
-        internal static PersonData Read(JsonElement e)
+        internal static PersonData Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new PersonData
             {
                 Address = r.Object("address", PersonAddress.Read),
@@ -118,7 +137,6 @@ namespace Leadspace.Model
                 Phone = r.String("phone"),
                 Email = r.String("email"),
                 Analytics = r.Object("analytics", PersonAnalytics.Read),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -130,13 +148,11 @@ namespace Leadspace.Model
         public string? City { get; private set; }
         public string? Region { get; private set; }
 
-        internal static PersonAddress Read(JsonElement e)
+        internal static PersonAddress Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new PersonAddress
             {
                 Country = r.String("country"), State = r.String("state"), City = r.String("city"), Region = r.String("region"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -150,14 +166,12 @@ namespace Leadspace.Model
         public string? Zipcode { get; private set; }
         public string? Region { get; private set; }
 
-        internal static CompanyAddress Read(JsonElement e)
+        internal static CompanyAddress Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new CompanyAddress
             {
                 Country = r.String("country"), State = r.String("state"), City = r.String("city"),
                 Street = r.String("street"), Zipcode = r.String("zipcode"), Region = r.String("region"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -168,14 +182,12 @@ namespace Leadspace.Model
         public ValidatedValue? Phone { get; private set; }
         public ValidatedValue? Address { get; private set; }
 
-        internal static DataValidation Read(JsonElement e)
+        internal static DataValidation Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new DataValidation
             {
                 Phone = r.Object("phone", ValidatedValue.Read),
                 Address = r.Object("address", ValidatedValue.Read),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -185,10 +197,9 @@ namespace Leadspace.Model
         public string? Status { get; private set; }
         public string? NormalizeValue { get; private set; }
 
-        internal static ValidatedValue Read(JsonElement e)
+        internal static ValidatedValue Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new ValidatedValue { Status = r.String("status"), NormalizeValue = r.String("normalize_value"), AdditionalProperties = r.Rest() };
+            return new ValidatedValue { Status = r.String("status"), NormalizeValue = r.String("normalize_value") };
         }
     }
 
@@ -199,16 +210,14 @@ namespace Leadspace.Model
         public List<ProfileScore> Scores { get; private set; } = new List<ProfileScore>();
         public string? MaxPositiveScoreProfiles { get; private set; }
 
-        internal static PersonAnalytics Read(JsonElement e)
+        internal static PersonAnalytics Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new PersonAnalytics
             {
                 JobFunctions = r.Strings("job_functions"),
                 Technologies = r.Strings("technologies"),
                 Scores = r.Objects("scores", ProfileScore.Read),
                 MaxPositiveScoreProfiles = r.String("max_positive_score_profiles"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -218,10 +227,9 @@ namespace Leadspace.Model
         public string? ProfileName { get; private set; }
         public ScoreValue? Score { get; private set; }
 
-        internal static ProfileScore Read(JsonElement e)
+        internal static ProfileScore Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new ProfileScore { ProfileName = r.String("profile_name"), Score = r.Object("score", ScoreValue.Read), AdditionalProperties = r.Rest() };
+            return new ProfileScore { ProfileName = r.String("profile_name"), Score = r.Object("score", ScoreValue.Read) };
         }
     }
 
@@ -233,16 +241,14 @@ namespace Leadspace.Model
         public string? TopPositivePredictiveSignals { get; private set; }
         public string? TopNegativePredictiveSignals { get; private set; }
 
-        internal static ScoreValue Read(JsonElement e)
+        internal static ScoreValue Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new ScoreValue
             {
-                Value = r.Decimal("value"),
+                Value = r.Number("value"),
                 PredictiveSignalsSummary = r.String("predictiveSignalsSummary"),
                 TopPositivePredictiveSignals = r.String("topPositivePredictiveSignals"),
                 TopNegativePredictiveSignals = r.String("topNegativePredictiveSignals"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -252,22 +258,21 @@ namespace Leadspace.Model
         public string? ProfileName { get; private set; }
         public ScoreValue? Score { get; private set; }
 
-        internal static TotalScore Read(JsonElement e)
+        internal static TotalScore Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new TotalScore { ProfileName = r.String("profile_name"), Score = r.Object("score", ScoreValue.Read), AdditionalProperties = r.Rest() };
+            return new TotalScore { ProfileName = r.String("profile_name"), Score = r.Object("score", ScoreValue.Read) };
         }
     }
 
     public sealed class SizeInfo : ResponseObject
     {
         public string? Range { get; private set; }
+        /// <summary>The spec's unsigned integer: a whole number of zero or more (any other value is kept in AdditionalProperties).</summary>
         public long? Exact { get; private set; }
 
-        internal static SizeInfo Read(JsonElement e)
+        internal static SizeInfo Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new SizeInfo { Range = r.String("range"), Exact = r.Long("exact"), AdditionalProperties = r.Rest() };
+            return new SizeInfo { Range = r.String("range"), Exact = r.UnsignedInteger("exact") };
         }
     }
 
@@ -278,16 +283,14 @@ namespace Leadspace.Model
         public List<string> CustomTechnologiesCategories { get; private set; } = new List<string>();
         public List<string> CompanyTechnologiesCategories { get; private set; } = new List<string>();
 
-        internal static CompanyAnalytics Read(JsonElement e)
+        internal static CompanyAnalytics Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new CompanyAnalytics
             {
                 InstalledBaseTechnologies = r.Strings("installed_base_technologies"),
                 WebSiteTechnologies = r.Strings("web_site_technologies"),
                 CustomTechnologiesCategories = r.Strings("customTechnologiesCategories"),
                 CompanyTechnologiesCategories = r.Strings("company_technologies_categories"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -299,29 +302,28 @@ namespace Leadspace.Model
         public string? NewHighIntentFlag { get; private set; }
         public List<string> SurgingTopics { get; private set; } = new List<string>();
 
-        internal static IntentModel Read(JsonElement e)
+        internal static IntentModel Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new IntentModel
             {
                 ProjectName = r.String("project_name"),
                 ProjectScore = r.String("project_score"),
                 NewHighIntentFlag = r.String("new_high_intent_flag"),
                 SurgingTopics = r.Strings("surging_topics"),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
 
     public sealed class CompanySignals : ResponseObject
     {
-        public long? Fortune500Rank { get; private set; }
-        public long? G2kRank { get; private set; }
+        /// <summary>The spec's <c>number</c> (1-500): fractions are kept.</summary>
+        public decimal? Fortune500Rank { get; private set; }
+        /// <summary>The spec's <c>number</c> (1-2000): fractions are kept.</summary>
+        public decimal? G2kRank { get; private set; }
 
-        internal static CompanySignals Read(JsonElement e)
+        internal static CompanySignals Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new CompanySignals { Fortune500Rank = r.Long("fortune_500_rank"), G2kRank = r.Long("g2k_rank"), AdditionalProperties = r.Rest() };
+            return new CompanySignals { Fortune500Rank = r.Number("fortune_500_rank"), G2kRank = r.Number("g2k_rank") };
         }
     }
 
@@ -329,10 +331,9 @@ namespace Leadspace.Model
     {
         public List<FamilyTreeCompany> Companies { get; private set; } = new List<FamilyTreeCompany>();
 
-        internal static FamilyTree Read(JsonElement e)
+        internal static FamilyTree Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            return new FamilyTree { Companies = r.Objects("companies", FamilyTreeCompany.Read), AdditionalProperties = r.Rest() };
+            return new FamilyTree { Companies = r.Objects("companies", FamilyTreeCompany.Read) };
         }
     }
 
@@ -350,16 +351,14 @@ namespace Leadspace.Model
         public SizeInfo? Size { get; private set; }
         public SizeInfo? Revenue { get; private set; }
 
-        internal static FamilyTreeCompany Read(JsonElement e)
+        internal static FamilyTreeCompany Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
             return new FamilyTreeCompany
             {
                 Type = r.String("type"), Name = r.String("name"), LsId = r.String("ls_id"),
                 Address = r.Object("address", CompanyAddress.Read), Phone = r.String("phone"), Website = r.String("website"),
                 Sic = r.String("sic"), Naics = r.String("naics"),
                 Size = r.Object("size", SizeInfo.Read), Revenue = r.Object("revenue", SizeInfo.Read),
-                AdditionalProperties = r.Rest(),
             };
         }
     }
@@ -371,7 +370,8 @@ namespace Leadspace.Model
         public string? LsId { get; private set; }
         public string? Description { get; private set; }
         public string? Ownership { get; private set; }
-        public string? MatchingConfidence { get; private set; }
+        /// <summary><c>matching_confidence</c>: its <c>level</c>, and any other key it holds in AdditionalProperties.</summary>
+        public MatchingConfidence? MatchingConfidence { get; private set; }
         public CompanyAddress? Address { get; private set; }
         public string? Phone { get; private set; }
         public string? Industry { get; private set; }
@@ -398,12 +398,8 @@ namespace Leadspace.Model
         /// <summary>Nullable, as the spec says.</summary>
         public FamilyTree? FamilyTree { get; private set; }
 
-        internal static CompanyData Read(JsonElement e)
+        internal static CompanyData Read(JsonObjectReader r)
         {
-            var r = new JsonObjectReader(e);
-            var confidence = r.TryGet("matching_confidence", out var mc)
-                ? (mc.ValueKind == JsonValueKind.Object ? new JsonObjectReader(mc).String("level") : JsonObjectReader.AsString(mc))
-                : null;
             return new CompanyData
             {
                 Name = r.String("name"),
@@ -411,7 +407,7 @@ namespace Leadspace.Model
                 LsId = r.String("ls_id"),
                 Description = r.String("description"),
                 Ownership = r.String("ownership"),
-                MatchingConfidence = confidence,
+                MatchingConfidence = Model.MatchingConfidence.Read(r, "matching_confidence"),
                 Address = r.Object("address", CompanyAddress.Read),
                 Phone = r.String("phone"),
                 Industry = r.String("industry"),
@@ -434,8 +430,23 @@ namespace Leadspace.Model
                 DataValidation = r.Object("data_validation", DataValidation.Read),
                 Signals = r.Object("signals", CompanySignals.Read),
                 FamilyTree = r.Object("family_tree", FamilyTree.Read),
-                AdditionalProperties = r.Rest(),
             };
         }
+    }
+
+    /// <summary><c>company.matching_confidence</c>. A plain string or number sent in its place reads as the level.</summary>
+    public sealed class MatchingConfidence : ResponseObject
+    {
+        /// <summary><c>High</c>, <c>Medium</c>, <c>Low</c>, <c>Very Low</c> (the addendum); any text is kept.</summary>
+        public string? Level { get; private set; }
+
+        internal static MatchingConfidence? Read(JsonObjectReader company, string name)
+        {
+            if (company.TryGet(name, out var v) && JsonObjectReader.ScalarText(v) is string level)
+                return new MatchingConfidence { Level = level };
+            return company.Object(name, r => new MatchingConfidence { Level = r.String("level") });
+        }
+
+        public override string ToString() => Level ?? string.Empty;
     }
 }

@@ -1,11 +1,13 @@
 using System;
+using System.ComponentModel;
 
 namespace Leadspace.Model
 {
     /// <summary>
     /// One result per input row: its outcome, the call's details, and the enrichment as flat, typed
     /// properties (one column each in Export-Csv, the same on every row whatever its outcome). Lists are
-    /// joined with "; ". The nested answer is available with -AsResponse.
+    /// joined with "; ". The nested answer is available with -AsResponse. A [Description] on a column says
+    /// what it summarises (the help's table of such columns is generated from them).
     /// </summary>
     public sealed class EnrichmentResult
     {
@@ -14,10 +16,18 @@ namespace Leadspace.Model
         // --- The row and the call ---
         /// <summary>1-based position of the input row in this run.</summary>
         public long RowNumber { get; set; }
-        public EnrichmentOutcome Status { get; set; }
+        /// <summary>What happened to the row: one of the <see cref="EnrichmentOutcome"/> names (text, so that CSV, JSON
+        /// and the console all read the name).</summary>
+        public string Status { get; set; } = string.Empty;
+        /// <summary>The input row's external id (what was sent as <c>external_id</c>), whatever the server echoed.</summary>
         public string? ExternalId { get; set; }
+        /// <summary>The <c>external_id</c> the server echoed, when it differs from the input's (null otherwise, and for a
+        /// row answered from the journal or by an identical row: that answer echoed another row's id).</summary>
+        [Description("The external_id the server echoed, only when it differs from the row's own; empty for rows answered from the journal or by an identical row (Source Journal or Duplicate).")]
+        public string? ResponseExternalId { get; set; }
         /// <summary>The API's own <c>enrichment_status</c>.</summary>
         public string? EnrichmentStatus { get; set; }
+        [Description("The level of company.matching_confidence; any other key it holds is in -AsResponse (Data.Company.MatchingConfidence.AdditionalProperties).")]
         public string? CompanyMatchConfidence { get; set; }
         /// <summary>HTTP status of the last attempt (null when no call was made).</summary>
         public int? HttpStatus { get; set; }
@@ -55,7 +65,7 @@ namespace Leadspace.Model
         public string? PersonOriginalEmailVerificationStatus { get; set; }
         public string? PersonJobFunctions { get; set; }
         public string? PersonTechnologies { get; set; }
-        /// <summary>Every person score as "profile=value", joined.</summary>
+        [Description("Every person score as profile=value, joined.")]
         public string? PersonScores { get; set; }
         public string? PersonMaxPositiveScoreProfiles { get; set; }
 
@@ -90,6 +100,7 @@ namespace Leadspace.Model
         public string? CompanyFacebookUrl { get; set; }
         public string? CompanyTwitterUrl { get; set; }
         public string? CompanyTicker { get; set; }
+        [Description("company.specialties (an object whose fields the spec does not name) as key=value text.")]
         public string? CompanySpecialties { get; set; }
         public string? CompanyExpertise { get; set; }
         public string? CompanyInstalledBaseTechnologies { get; set; }
@@ -97,32 +108,47 @@ namespace Leadspace.Model
         public string? CompanyCustomTechnologiesCategories { get; set; }
         public string? CompanyTechnologiesCategories { get; set; }
         public string? CompanyDomainIntent { get; set; }
-        /// <summary>First intent model's name; every model is in CompanyIntentModels.</summary>
+        [Description("The first intent model only (the answer may hold one model or a list); every model's name and score is in CompanyIntentModels.")]
         public string? CompanyIntentProjectName { get; set; }
+        [Description("The first intent model only; see CompanyIntentModels.")]
         public string? CompanyIntentProjectScore { get; set; }
+        [Description("The first intent model only; the flag of each model is in -AsResponse (Data.Company.IntentModeling).")]
         public string? CompanyIntentNewHighIntentFlag { get; set; }
+        [Description("The surging topics of every intent model, joined, each once (a topic list sent as one string stays one item).")]
         public string? CompanySurgingTopics { get; set; }
-        /// <summary>Every intent model as "name: score", joined.</summary>
+        [Description("Every intent model as \"name: score\", joined.")]
         public string? CompanyIntentModels { get; set; }
-        public long? CompanyFortune500Rank { get; set; }
-        public long? CompanyG2kRank { get; set; }
+        /// <summary>The spec's <c>number</c>: fractions are kept.</summary>
+        public decimal? CompanyFortune500Rank { get; set; }
+        /// <summary>The spec's <c>number</c>: fractions are kept.</summary>
+        public decimal? CompanyG2kRank { get; set; }
 
         // --- Family tree ---
+        [Description("The first family-tree company of type GU.")]
         public string? GlobalUltimateName { get; set; }
+        [Description("The first family-tree company of type GU.")]
         public string? GlobalUltimateLsId { get; set; }
+        [Description("The first family-tree company of type DU.")]
         public string? DomesticUltimateName { get; set; }
+        [Description("The first family-tree company of type DU.")]
         public string? DomesticUltimateLsId { get; set; }
-        /// <summary>Every family-tree company as "type: name (ls_id)", joined.</summary>
+        [Description("Every family-tree company as \"type: name (ls_id)\", joined; the address, phone, website, SIC, NAICS, size and revenue of each are in -AsResponse (Data.Company.FamilyTree.Companies).")]
         public string? FamilyTreeCompanies { get; set; }
 
         // --- Total scores ---
+        [Description("The first total score only; every profile and value is in TotalScores.")]
         public string? TotalScoreProfile { get; set; }
-        /// <summary>The first total score's value: a number that prints in the invariant culture.</summary>
-        public InvariantDecimal? TotalScore { get; set; }
+        /// <summary>The first total score's value: a number (in PowerShell it prints in the invariant culture,
+        /// see Leadspace.Output.EnrichmentResultAdapter).</summary>
+        [Description("The first total score's value only (a number); every profile and value is in TotalScores.")]
+        public decimal? TotalScore { get; set; }
+        [Description("The first total score only; the texts of the others are in -AsResponse (Data.TotalScores).")]
         public string? TotalScorePredictiveSignalsSummary { get; set; }
+        [Description("The first total score only; see -AsResponse (Data.TotalScores).")]
         public string? TotalScoreTopPositiveSignals { get; set; }
+        [Description("The first total score only; see -AsResponse (Data.TotalScores).")]
         public string? TotalScoreTopNegativeSignals { get; set; }
-        /// <summary>Every total score as "profile=value", joined.</summary>
+        [Description("Every total score as profile=value, joined.")]
         public string? TotalScores { get; set; }
         public string? MaxPositiveTotalScoreProfiles { get; set; }
 
@@ -138,6 +164,7 @@ namespace Leadspace.Model
             var copy = (EnrichmentResult)MemberwiseClone();
             copy.RowNumber = rowNumber;
             copy.ExternalId = externalId;
+            copy.ResponseExternalId = null; // the echo belonged to the row that made the call
             copy.Source = source;
             return copy;
         }

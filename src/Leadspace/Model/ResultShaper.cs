@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Leadspace.Client;
 
 namespace Leadspace.Model
 {
@@ -11,20 +12,41 @@ namespace Leadspace.Model
     {
         public const string NotEnrichedStatus = "Not Enriched";
 
-        public static EnrichmentResult FromResponse(long rowNumber, EnrichmentResponse response, int httpStatus, int attempts)
+        /// <summary>
+        /// The flat result of a 200 answer. <paramref name="inputExternalId"/> is the row's own external id: the
+        /// result's ExternalId is always that one, and a different echo from the server goes to ResponseExternalId.
+        /// A 200 without usable data (no JSON object, a <c>status</c> other than <c>success</c>, no <c>data</c>
+        /// object, or an <c>enrichment_status</c> other than <c>Not Enriched</c> with neither person nor company)
+        /// is Failed with LeadspaceInvalidResponse: the call was answered, so its credit is spent, and it is not
+        /// retried. Whatever the answer holds is still shaped into the columns.
+        /// </summary>
+        public static EnrichmentResult FromResponse(long rowNumber, EnrichmentResponse response, int httpStatus, int attempts, string? inputExternalId)
         {
             var d = response.Data;
             var r = new EnrichmentResult
             {
                 RowNumber = rowNumber,
-                ExternalId = response.ExternalId,
+                ExternalId = inputExternalId,
+                ResponseExternalId = response.ExternalId != null && !string.Equals(response.ExternalId, inputExternalId, StringComparison.Ordinal) ? response.ExternalId : null,
                 HttpStatus = httpStatus,
                 Attempts = attempts,
                 ResponseStatus = response.Status,
                 EnrichmentStatus = d?.EnrichmentStatus,
                 Response = response,
             };
-            r.Status = IsNotMatched(response) ? EnrichmentOutcome.NotMatched : EnrichmentOutcome.Enriched;
+            var unusable = Unusable(response, httpStatus, out var body);
+            if (unusable != null)
+            {
+                r.Status = EnrichmentOutcome.Failed;
+                r.Failure = FailureKind.InvalidResponse;
+                r.ErrorId = FailureTable.For(FailureKind.InvalidResponse).ErrorId;
+                r.Message = unusable;
+                r.TrackingId = body?.TrackingId;
+            }
+            else
+            {
+                r.Status = IsNotMatched(response) ? EnrichmentOutcome.NotMatched : EnrichmentOutcome.Enriched;
+            }
             if (d == null) return r;
 
             var p = d.Person;
@@ -61,7 +83,7 @@ namespace Leadspace.Model
                 r.CompanyLsId = c.LsId;
                 r.CompanyDescription = c.Description;
                 r.CompanyOwnership = c.Ownership;
-                r.CompanyMatchConfidence = c.MatchingConfidence;
+                r.CompanyMatchConfidence = c.MatchingConfidence?.Level;
                 r.CompanyWebsite = c.Website;
                 r.CompanyAlternateDomains = c.AlternateCompanyDomains;
                 r.CompanyPhone = c.Phone;
@@ -115,7 +137,7 @@ namespace Leadspace.Model
 
             var first = d.TotalScores.FirstOrDefault();
             r.TotalScoreProfile = first?.ProfileName;
-            r.TotalScore = first?.Score?.Value is decimal total ? new InvariantDecimal(total) : (InvariantDecimal?)null;
+            r.TotalScore = first?.Score?.Value;
             r.TotalScorePredictiveSignalsSummary = first?.Score?.PredictiveSignalsSummary;
             r.TotalScoreTopPositiveSignals = first?.Score?.TopPositivePredictiveSignals;
             r.TotalScoreTopNegativeSignals = first?.Score?.TopNegativePredictiveSignals;
@@ -125,7 +147,7 @@ namespace Leadspace.Model
         }
 
         /// <summary>A result for a row that got no 200 answer.</summary>
-        public static EnrichmentResult Failure(long rowNumber, EnrichmentOutcome outcome, string? externalId, string errorId, string message,
+        public static EnrichmentResult Failure(long rowNumber, string outcome, string? externalId, string errorId, string message,
             int? httpStatus = null, string? trackingId = null, int attempts = 0)
             => new EnrichmentResult
             {
@@ -139,11 +161,47 @@ namespace Leadspace.Model
                 Attempts = attempts,
             };
 
+        /// <summary>Only a real <c>enrichment_status</c> of <c>Not Enriched</c> is a no-match.</summary>
         public static bool IsNotMatched(EnrichmentResponse response)
         {
             var status = response.Data?.EnrichmentStatus;
-            return status == null || string.Equals(status.Trim(), NotEnrichedStatus, StringComparison.OrdinalIgnoreCase);
+            return status != null && string.Equals(status.Trim(), NotEnrichedStatus, StringComparison.OrdinalIgnoreCase);
         }
+
+        /// <summary>Why a 200 answer holds no usable data (the row's message), or null when it does.</summary>
+        internal static string? Unusable(EnrichmentResponse response, int httpStatus, out ErrorBody? body)
+        {
+            body = null;
+            string? why = null;
+            var d = response.Data;
+            if (!response.IsObject)
+            {
+                why = $"the answer is {Article(response.UntypedValues.FirstOrDefault(u => u.Path.Length == 0)?.JsonKind ?? "value")}, not a JSON object";
+            }
+            else if (response.Status != null && !string.Equals(response.Status.Trim(), "success", StringComparison.OrdinalIgnoreCase))
+            {
+                body = ErrorBody.Parse(response.Json);
+                why = $"its status is '{response.Status}'" + (body.Text != null ? ": " + body.Describe() : string.Empty);
+            }
+            else if (d == null)
+            {
+                why = response.AdditionalProperties.TryGetValue("data", out var data) && data != null
+                    ? $"its data is {Article(response.UntypedValues.FirstOrDefault(u => u.Path == "data")?.JsonKind ?? "value")}, not an object"
+                    : "it has no data";
+            }
+            else if (!IsNotMatched(response) && !HasContent(d.Person) && !HasContent(d.Company))
+            {
+                why = d.EnrichmentStatus == null
+                    ? "it has no enrichment_status, no person and no company"
+                    : $"its enrichment_status is '{d.EnrichmentStatus}' but it has neither person nor company data";
+            }
+            return why == null ? null
+                : $"HTTP {httpStatus} without usable data: {why}. Not retried: the call was answered, so its credit is spent (see -AsResponse .Json).";
+        }
+
+        private static bool HasContent(ResponseObject? o) => o != null && !o.IsEmpty;
+
+        private static string Article(string kind) => (kind.Length > 0 && "aeiou".IndexOf(kind[0]) >= 0 ? "an " : "a ") + kind;
 
         private static bool IsType(string? type, string code, string name)
             => type != null && (type.Equals(code, StringComparison.OrdinalIgnoreCase) || type.Equals(name, StringComparison.OrdinalIgnoreCase));

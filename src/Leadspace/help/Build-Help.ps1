@@ -13,6 +13,7 @@
       - Generated parts, written into the markdown where a marker line stands:
           {{ALIAS_TABLE}}     [Leadspace.Mapping.RequestField]::AliasTableLines()
           {{RESULT_COLUMNS}}  the public properties of Leadspace.Model.EnrichmentResult
+          {{RESULT_COLUMN_NOTES}} the columns that summarise a list or hold part of an object ([Description] on the property)
           {{ERROR_IDS}}       Leadspace.Engine.ErrorIds with the ErrorCategory the cmdlet gives each one
           {{REQUEST_FIELD X}} the description of the Invoke-LeadspaceEnrichment parameter -X, from its RequestField
 
@@ -120,8 +121,9 @@ $allIds = [Leadspace.Engine.ErrorIds].GetFields() | Where-Object IsLiteral | For
     AliasTable = @([Leadspace.Mapping.RequestField]::AliasTableLines())
     RequestFields = @([Leadspace.Mapping.RequestField]::All | Select-Object JsonPath, ParameterName, Description, @{ n = 'Aliases'; e = { @($_.Aliases) } })
     ResultColumns = @([Leadspace.Model.EnrichmentResult].GetProperties() | ForEach-Object {
-        [pscustomobject]@{ Name = $_.Name; Type = TypeName $_.PropertyType } })
-    Statuses = @([enum]::GetNames([Leadspace.Model.EnrichmentOutcome]))
+        $note = $_.GetCustomAttributes([System.ComponentModel.DescriptionAttribute], $false) | Select-Object -First 1
+        [pscustomobject]@{ Name = $_.Name; Type = TypeName $_.PropertyType; Note = if ($note) { $note.Description } } })
+    Statuses = @([Leadspace.Model.EnrichmentOutcome]::All)
     ErrorIds = $errorIds
     StatusRules = $statusRules
     AllErrorIds = @($allIds)
@@ -230,6 +232,11 @@ function Expand-Marker([string[]] $Lines, $Facts) {
                 ''
                 'Columns that are not text: ' + (($Facts.ResultColumns | Where-Object Type -NE 'String' |
                     ForEach-Object { "``$($_.Name)`` ($($_.Type))" }) -join ', ') + '.'
+            }
+            '{{RESULT_COLUMN_NOTES}}' {
+                '| Column | What it holds |'
+                '|---|---|'
+                foreach ($c in $Facts.ResultColumns | Where-Object Note) { "| ``$($c.Name)`` | $($c.Note) |" }
             }
             '{{ERROR_IDS}}' {
                 '| ErrorId | ErrorCategory | Row status | Retried | May have been charged | Ends the run | Cause |'
