@@ -56,7 +56,7 @@ namespace Leadspace.Client
         private readonly SemaphoreSlim _concurrency;
         private readonly Random _random = new Random();
 
-        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, RateGate gate, HttpMessageHandler? handler = null)
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null)
         {
             settings.Validate();
             Settings = settings;
@@ -70,7 +70,7 @@ namespace Leadspace.Client
         }
 
         public ConnectionSettings Settings { get; }
-        public RateGate Gate { get; }
+        public IRateGate Gate { get; }
         public ITokenProvider Tokens { get; }
         public ClientStatistics Statistics { get; } = new ClientStatistics();
 

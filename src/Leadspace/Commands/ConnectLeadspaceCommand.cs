@@ -90,6 +90,13 @@ namespace Leadspace.Commands
         [ValidateRange(0, 10)]
         public int MaxAmbiguousRetries { get; set; } = 1;
 
+        /// <summary>A StackExchange.Redis configuration string ('host:6379,password=…,ssl=true'): every connection of
+        /// the program, in any process on any host pointed at the same store, shares one limit. Default:
+        /// $env:LEADSPACE_RATE_LIMIT_STORE; none = this process only.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string? RateLimitStore { get; set; }
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -114,6 +121,7 @@ namespace Leadspace.Commands
                     MaxDelay = TimeSpan.FromSeconds(Math.Max(RetryMaxDelaySec, RetryBaseDelayMs / 1000.0)),
                     MaxAmbiguousRetries = MaxAmbiguousRetries,
                 },
+                RateLimitStore = RateLimitStoreOption.Resolve(MyInvocation.BoundParameters.ContainsKey(nameof(RateLimitStore)), RateLimitStore),
             };
             try
             {
@@ -177,6 +185,11 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(new ErrorRecord(ex, "LeadspaceInvalidCredential", ErrorCategory.InvalidArgument, null));
                 return;
             }
+            catch (RateLimitStoreException ex)
+            {
+                ThrowTerminatingError(RateLimitStoreErrors.Record(ex, settings.RateLimitStore));
+                return;
+            }
 
             if (method == "OAuth")
             {
@@ -206,6 +219,7 @@ namespace Leadspace.Commands
 
             ConnectionRegistry.Add(connection, CurrentRunspaceId);
             WriteVerbose($"Connected to {baseUri} as program '{settings.ProgramId ?? "(not given)"}' ({method}); {settings.RequestsPerSecond} calls/s, {settings.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
+            if (settings.RateLimitStore != null) WriteVerbose(RateLimitStoreErrors.Describe(connection.Gate));
             if (PassThru) WriteObject(connection);
         }
 

@@ -96,6 +96,7 @@ namespace Leadspace.Commands
         private long _wouldSend, _enriched, _notMatched, _invalid, _failed, _notSent;
         private readonly Stopwatch _clock = new Stopwatch();
         private long _lastProgress = -10000;
+        private long _gateNotices; // the rate gate's notices already written (a shared gate's fallback and rejoin)
         private static readonly HashSet<string> ResultColumns = new HashSet<string>(
             typeof(EnrichmentResult).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
 
@@ -159,6 +160,7 @@ namespace Leadspace.Commands
                 if (_engine != null)
                 {
                     while (_engine.Pending > 0) Emit(_engine.TakeNext(_stop.Token));
+                    WriteGateNotices();
                     if (_engine.Fatal != null) ThrowFatal();
                 }
                 if (_whatIf)
@@ -261,6 +263,7 @@ namespace Leadspace.Commands
             _connection ??= ResolveConnection(Connection);
             var window = Math.Max(64, _connection.MaxConcurrency * 2);
             _engine = new EnrichmentEngine(_connection.Client, window);
+            _gateNotices = _connection.Gate.LatestNotice;
             WriteVerbose($"Enriching through {_connection.BaseUri} (program '{_connection.ProgramId ?? "(not given)"}', connection {_connection.Id}) at up to {_connection.RequestsPerSecond} calls/s, {_connection.MaxConcurrency} in flight.");
             return _engine;
         }
@@ -285,6 +288,7 @@ namespace Leadspace.Commands
                 case EnrichmentOutcome.NotSent: _notSent++; break;
             }
 
+            WriteGateNotices();
             if (AsResponse) WriteObject(ToResponse(result));
             else if (IncludeInput) WriteObject(WithInput(result, rowInput.Properties!));
             else WriteObject(result);
@@ -296,6 +300,18 @@ namespace Leadspace.Commands
                 WriteError(RowError(result, rowInput.Input));
             }
             Progress();
+        }
+
+        /// <summary>What the shared rate gate has to say (the store stopped answering: once per outage; it rejoined),
+        /// written on the pipeline thread.</summary>
+        private void WriteGateNotices()
+        {
+            if (_connection == null) return;
+            foreach (var notice in _connection.Gate.NoticesAfter(ref _gateNotices))
+            {
+                if (notice.IsWarning) WriteWarning(notice.Message);
+                else WriteVerbose(notice.Message);
+            }
         }
 
         private static EnrichmentResponse ToResponse(EnrichmentResult result)

@@ -17,11 +17,11 @@ namespace Leadspace.Session
         private static int _counter;
         private readonly string _gateKey;
 
-        internal LeadspaceConnection(ConnectionSettings settings, string authMethod, string gateKey, Func<RateGate, LeadspaceClient> createClient)
+        internal LeadspaceConnection(ConnectionSettings settings, string authMethod, string gateKey, Func<IRateGate, LeadspaceClient> createClient)
         {
             Id = Interlocked.Increment(ref _counter);
             _gateKey = gateKey;
-            Gate = RateGateRegistry.Acquire(gateKey, settings.RequestsPerSecond);
+            Gate = RateGateRegistry.Acquire(gateKey, settings.RequestsPerSecond, settings.RateLimitStore);
             try { Client = createClient(Gate); }
             catch { RateGateRegistry.Release(gateKey); throw; }
             AuthMethod = authMethod;
@@ -42,6 +42,8 @@ namespace Leadspace.Session
         public DateTimeOffset ConnectedAt { get; }
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
+        /// <summary>The rate limit store shared with other processes (password redacted); null = this process only.</summary>
+        public string? RateLimitStore => Client.Settings.RateLimitStore == null ? null : RateLimitStoreOption.Redact(Client.Settings.RateLimitStore);
         public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
         private int _disposed;
 
@@ -49,7 +51,7 @@ namespace Leadspace.Session
         internal Guid RunspaceId { get; set; }
 
         internal LeadspaceClient Client { get; }
-        internal RateGate Gate { get; }
+        internal IRateGate Gate { get; }
 
         /// <summary>A key that identifies the program: the hash of its perpetual token (the same whether or not
         /// -ProgramId was given), or the program id for OAuth.</summary>
@@ -85,20 +87,21 @@ namespace Leadspace.Session
     internal static class RateGateRegistry
     {
         private static readonly object Lock = new object();
-        private static readonly Dictionary<string, (RateGate Gate, int Refs)> Gates = new Dictionary<string, (RateGate, int)>(StringComparer.Ordinal);
+        private static readonly Dictionary<string, (IRateGate Gate, int Refs)> Gates = new Dictionary<string, (IRateGate, int)>(StringComparer.Ordinal);
 
-        public static RateGate Acquire(string key, double requestsPerSecond)
+        public static IRateGate Acquire(string key, double requestsPerSecond, string? rateLimitStore = null)
         {
             lock (Lock)
             {
                 if (Gates.TryGetValue(key, out var e))
                 {
+                    RateGateFactory.EnsureSameStore(e.Gate, rateLimitStore, "This program");
                     // The most recent connect sets the program's limit.
                     e.Gate.SetRate(requestsPerSecond);
                     Gates[key] = (e.Gate, e.Refs + 1);
                     return e.Gate;
                 }
-                var gate = new RateGate(requestsPerSecond);
+                var gate = RateGateFactory.Create(key, requestsPerSecond, rateLimitStore);
                 Gates[key] = (gate, 1);
                 return gate;
             }
