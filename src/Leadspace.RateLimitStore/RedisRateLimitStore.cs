@@ -123,6 +123,7 @@ namespace Leadspace.RateLimitStore
                 request.ProcessId,
                 Microseconds(request.MaxLead),
                 (long)KeyLifetime.TotalMilliseconds,
+                Microseconds(request.SendWindow),
             }).ConfigureAwait(false);
             return new StoreReservation
             {
@@ -199,9 +200,17 @@ namespace Leadspace.RateLimitStore
             }
         }
 
+        /// <summary>A failure during a run, for a one-line warning: the client library's first clause only
+        /// (e.g. "RedisConnectionException: No connection is active/available to service this operation: EVAL").</summary>
         private RateLimitStoreException Failure(Exception ex)
-            => new RateLimitStoreException(ex is RedisServerException ? RateLimitStoreFailure.Unsupported : RateLimitStoreFailure.Unreachable,
-                $"{ex.GetType().Name}: {Brief(ex, _configuration)}");
+        {
+            var text = Brief(ex, _configuration);
+            var end = text.IndexOfAny(new[] { ';', '(' });
+            if (end > 20) text = text.Substring(0, end).TrimEnd(' ', ',');
+            if (text.Length > 160) text = text.Substring(0, 160) + "…";
+            return new RateLimitStoreException(ex is RedisServerException ? RateLimitStoreFailure.Unsupported : RateLimitStoreFailure.Unreachable,
+                $"{ex.GetType().Name}: {text}");
+        }
 
         internal static RedisKey[] Keys(string programKey)
             => new RedisKey[] { programKey + ":grants", programKey + ":state", programKey + ":procs" };

@@ -16,12 +16,13 @@ public class SharedRateGateTests
     {
         public long Now = Stopwatch.Frequency * 1000;
         public Func<TimeSpan, CancellationToken, bool>? CancelWhen;
+        public Func<TimeSpan, TimeSpan>? Oversleep;
         public long Clock() => Now;
         public Task Delay(TimeSpan d, CancellationToken ct)
         {
             ct.ThrowIfCancellationRequested();
             if (CancelWhen != null && CancelWhen(d, ct)) throw new OperationCanceledException(ct);
-            Now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency));
+            Now += Math.Max(1, (long)((d + (Oversleep?.Invoke(d) ?? TimeSpan.Zero)).TotalSeconds * Stopwatch.Frequency));
             return Task.CompletedTask;
         }
         public double Seconds(long ticks) => ticks / (double)Stopwatch.Frequency;
@@ -105,6 +106,21 @@ public class SharedRateGateTests
         Assert.Equal(TimeSpan.Zero, r.ColdDelay);
         Assert.StartsWith(gate.ProcessId + ":", r.Member);
         Assert.Equal(gate.ProcessId, r.ProcessId);
+        Assert.Equal(1, gate.TotalGranted);
+    }
+
+    [Fact]
+    public async Task AGrantWokenUpAfterItsSendWindowIsGivenBackAndReservedAgain()
+    {
+        var (gate, store, time) = NewGate();
+        store.Answer = _ => new StoreReservation { Granted = true, Wait = TimeSpan.FromMilliseconds(100), Processes = 1, Factor = 1 };
+        int sleeps = 0;
+        time.Oversleep = d => d == TimeSpan.FromMilliseconds(100) && sleeps++ == 0 ? TimeSpan.FromMilliseconds(80) : TimeSpan.Zero; // a loaded machine, once
+        await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal(2, store.Requests.Count);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), store.Requests[0].SendWindow);
+        Assert.Equal(store.Requests[0].Member, Assert.Single(store.Released)); // the late one was never used
+        Assert.Equal(1, gate.LateGrants);
         Assert.Equal(1, gate.TotalGranted);
     }
 

@@ -6,6 +6,8 @@
 -- ARGV[1] calls per second (this process's configured limit)   ARGV[2] window in us (1 s + guard)
 -- ARGV[3] cold delay in us (0 for a warm call)                 ARGV[4] member (unique name of this grant)
 -- ARGV[5] process id    ARGV[6] longest reservation lead in us    ARGV[7] key lifetime in ms
+-- ARGV[8] send window in us: the caller sends within it after the reserved time or gives the grant back, so the grant
+--         is recorded at its latest possible send time (reserved + send window + cold delay)
 -- Returns {granted 1|0, wait us, reserved time us, processes in the last minute, factor x 1000}
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local function fmt(x) return string.format('%d', math.floor(x)) end
@@ -16,6 +18,7 @@ local window = tonumber(ARGV[2])
 local cold = tonumber(ARGV[3])
 local maxLead = tonumber(ARGV[6])
 local ttl = tonumber(ARGV[7])
+local sendWindow = tonumber(ARGV[8]) or 0
 local size = math.max(1, math.floor(rate))
 
 local st = redis.call('HMGET', KEYS[2], 'tat', 'paused', 'factor', 'penalty')
@@ -40,7 +43,8 @@ local burst = math.max(1, math.floor(eff * 0.05))
 local tolerance = math.max(interval * (burst - 1), math.min(16000, math.floor(interval / 2)))
 local at = math.max(now, tat - tolerance, paused)
 
--- The window: at most `size` grants recorded after (at - window). Grants at or before now - window can no longer
+-- The window: at most `size` grants recorded after (at - window); recorded times are the latest moments the grants
+-- can be sent, so no two sends `size` grants apart are ever closer than one window. Grants at or before now - window can no longer
 -- share a window with any later grant. Reserved grants (recorded ahead of now) count too.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - window))
 local n = redis.call('ZCARD', KEYS[1])
@@ -60,7 +64,7 @@ if at - now > maxLead then
   return {0, math.floor(at - now), 0, processes, math.floor(factor * 1000)}
 end
 
-redis.call('ZADD', KEYS[1], fmt(at + cold), ARGV[4])
+redis.call('ZADD', KEYS[1], fmt(at + sendWindow + cold), ARGV[4])
 tat = math.max(tat, at) + interval
 redis.call('HSET', KEYS[2], 'tat', fmt(tat), 'paused', fmt(paused), 'factor', string.format('%.4f', factor), 'penalty', fmt(penalty))
 redis.call('PEXPIRE', KEYS[1], fmt(life))

@@ -52,6 +52,10 @@ namespace Leadspace.Client
         public TimeSpan Window { get; set; }
         /// <summary>How much later than granted a cold call's grant is recorded (zero for a warm call).</summary>
         public TimeSpan ColdDelay { get; set; }
+        /// <summary>The caller sends within this long after the reserved time, or not at all: the grant is recorded at
+        /// its latest possible send time (reserved + send window), so a process woken late by its timer or a slow
+        /// reply never sends closer than a window to a later grant of another process.</summary>
+        public TimeSpan SendWindow { get; set; }
         /// <summary>Unique name of this grant (process id and a counter).</summary>
         public string Member { get; set; } = string.Empty;
         /// <summary>Stable id of the calling process, counted in "processes in the last minute".</summary>

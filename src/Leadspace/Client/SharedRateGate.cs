@@ -16,6 +16,9 @@ namespace Leadspace.Client
         public TimeSpan Guard { get; set; } = TimeSpan.FromMilliseconds(25);
         /// <summary>A cold call's grant is recorded this much later (see <see cref="RateGate.ColdStartGuard"/>).</summary>
         public TimeSpan ColdStartGuard { get; set; } = TimeSpan.FromMilliseconds(100);
+        /// <summary>A grant is sent within this long after its reserved time (at least three store round trips), or
+        /// given back and reserved again: the store records each grant at its latest possible send time.</summary>
+        public TimeSpan SendWindow { get; set; } = TimeSpan.FromMilliseconds(50);
         /// <summary>A store that has not answered a grant within this long counts as down.</summary>
         public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);
         /// <summary>The store never reserves a grant further ahead than this.</summary>
@@ -70,6 +73,7 @@ namespace Leadspace.Client
         private int _fallbacks;
         private string? _lastError;
         private long _granted;
+        private long _lateGrants;
         private int _queued;
         private volatile bool _disposed;
 
@@ -199,6 +203,7 @@ namespace Leadspace.Client
                     Member = member,
                     ProcessId = ProcessId,
                     MaxLead = _options.MaxLead,
+                    SendWindow = SendWindow(),
                 };
             }
             long started = _clock();
@@ -242,6 +247,15 @@ namespace Leadspace.Client
                     ReleaseQuietly(member); // a cancelled waiter leaves no reservation behind
                     throw;
                 }
+            }
+            // The store recorded this grant at reserved + send window. The reserved time, on this host's clock, is no
+            // earlier than when the request left plus the wait: past that plus the window, sending could put this call
+            // within one window of a later grant of another process. Give it back and reserve again.
+            if (_clock() - started > Ticks(reservation.Wait + request.SendWindow))
+            {
+                Interlocked.Increment(ref _lateGrants);
+                ReleaseQuietly(member);
+                return false;
             }
             return true;
         }
@@ -311,7 +325,7 @@ namespace Leadspace.Client
                 long now = _clock();
                 _fallback?.Dispose();
                 _fallback = new RateGate(FallbackRate, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
-                var quiet = Window + _options.MaxLead;
+                var quiet = Window + _options.MaxLead + SendWindow();
                 _quietUntil = now + Ticks(quiet);
                 _nextProbe = now + Ticks(_options.ProbeInterval);
                 _mode = Mode.Fallback;
@@ -482,6 +496,19 @@ namespace Leadspace.Client
                 _ = timer.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             }
             return await operation.ConfigureAwait(false);
+        }
+
+        /// <summary>Grants given back because this process woke up after their send window (a loaded machine).</summary>
+        public long LateGrants => Interlocked.Read(ref _lateGrants);
+
+        /// <summary>The send window: the configured one, or three mean store round trips when that is longer (a
+        /// grant's reply must arrive, and the wait end, within it).</summary>
+        private TimeSpan SendWindow()
+        {
+            var mean = MeanRoundTripMs();
+            var rtt = TimeSpan.FromMilliseconds(3 * (mean ?? 0));
+            var window = rtt > _options.SendWindow ? rtt : _options.SendWindow;
+            return window > TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : window;
         }
 
         private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * TicksPerSecond);
