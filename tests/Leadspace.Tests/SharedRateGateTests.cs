@@ -196,6 +196,24 @@ public class SharedRateGateTests
     }
 
     [Fact]
+    public async Task AStoreThatKeepsComingAndGoingWarnsOnceAMinute()
+    {
+        var (gate, store, _) = NewGate();
+        long cursor = gate.LatestNotice;
+        store.Down = true;
+        for (int i = 0; i < 3; i++) await gate.WaitAsync(CancellationToken.None);
+        store.Down = false;
+        for (int i = 0; i < 40 && gate.State == "Fallback"; i++) await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal("Rejoining", gate.State);
+        store.Down = true;
+        for (int i = 0; i < 3; i++) await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal(2, gate.Snapshot().Fallbacks);
+        var notices = gate.NoticesAfter(ref cursor);
+        Assert.Equal(2, notices.Count(n => n.Message.Contains("did not answer")));
+        Assert.Single(notices, n => n.IsWarning); // the second outage, seconds later, is told as verbose information
+    }
+
+    [Fact]
     public async Task RejoinsTheStoreWhenItAnswersAgain_WithinTheLocalBoundForTheRejoinPeriod()
     {
         var (gate, store, time) = NewGate();

@@ -180,7 +180,7 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
                     $run.Good | Should -Be 150
                     $run.InOrder | Should -BeTrue
                     $run.Fallbacks | Should -BeGreaterOrEqual 1
-                    @($run.Warnings).Count | Should -Be $run.Fallbacks -Because 'one warning per outage'
+                    @($run.Warnings).Count | Should -Be 1 -Because 'one warning, however often the store came and went in that minute'
                     $run.Warnings[0] | Should -Match 'did not answer'
                     $run.FallbackRate | Should -BeLessOrEqual 10 -Because 'the limit shared by the three processes seen'
                     $run.GateState | Should -BeIn 'Shared', 'Rejoining' -Because 'it rejoined the restarted store'

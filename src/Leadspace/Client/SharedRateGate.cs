@@ -41,7 +41,7 @@ namespace Leadspace.Client
     /// falls back to a local <see cref="RateGate"/> at the configured rate divided by the number of processes that took
     /// grants in the last minute (so the fleet stays within the limit when every process falls back), after a quiet
     /// period of one window plus the longest reservation lead (so no window mixes store grants with local ones). It
-    /// warns once, tries the store again every <see cref="SharedRateGateOptions.ProbeInterval"/>, and rejoins it.
+    /// warns once (no more than once a minute if the store keeps coming and going), tries the store again every <see cref="SharedRateGateOptions.ProbeInterval"/>, and rejoins it.
     /// </para>
     /// </summary>
     public sealed class SharedRateGate : IRateGate
@@ -64,7 +64,7 @@ namespace Leadspace.Client
         private double _rate;
         private Mode _mode = Mode.Shared;
         private RateGate? _fallback;
-        private long _quietUntil, _rejoinUntil, _nextProbe;
+        private long _quietUntil, _rejoinUntil, _nextProbe, _lastWarning;
         private Task? _probe;
         private int _processes;
         private bool _reservedOnce;
@@ -272,8 +272,7 @@ namespace Leadspace.Client
             if (_mode == Mode.Rejoining && now >= _rejoinUntil)
             {
                 _mode = Mode.Shared;
-                _fallback?.Dispose();
-                _fallback = null;
+                _fallback = null; // not disposed: a waiter may still be finishing its wait in it
             }
             if (_mode == Mode.Fallback && _probe == null && now >= _nextProbe && !_disposed)
             {
@@ -323,7 +322,6 @@ namespace Leadspace.Client
             {
                 if (_mode == Mode.Fallback) return;
                 long now = _clock();
-                _fallback?.Dispose();
                 _fallback = new RateGate(FallbackRate, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
                 var quiet = Window + _options.MaxLead + SendWindow();
                 _quietUntil = now + Ticks(quiet);
@@ -331,7 +329,10 @@ namespace Leadspace.Client
                 _mode = Mode.Fallback;
                 _fallbacks++;
                 _lastError = Reason(ex);
-                AddNotice(true, $"The rate limit store {_store.Description} did not answer ({_lastError}). This process goes on with its own rate gate at {FallbackRate:0.##} calls/s "
+                // One warning per outage, and no more than one a minute if the store keeps coming and going.
+                bool warn = _lastWarning == 0 || now - _lastWarning > Ticks(TimeSpan.FromMinutes(1));
+                if (warn) _lastWarning = now;
+                AddNotice(warn, $"The rate limit store {_store.Description} did not answer ({_lastError}). This process goes on with its own rate gate at {FallbackRate:0.##} calls/s "
                     + $"(the program's {_rate:0.##}/s shared by the {Math.Max(1, _processes)} process(es) that used the store in the last minute) after a pause of {quiet.TotalSeconds:0.##} s, and rejoins the store when it answers again.");
             }
         }
