@@ -18,7 +18,7 @@ namespace Leadspace.Client
         public TimeSpan ColdStartGuard { get; set; } = TimeSpan.FromMilliseconds(100);
         /// <summary>A grant is sent within this long after its reserved time (at least three store round trips), or
         /// given back and reserved again: the store records each grant at its latest possible send time.</summary>
-        public TimeSpan SendWindow { get; set; } = TimeSpan.FromMilliseconds(50);
+        public TimeSpan SendWindow { get; set; } = TimeSpan.FromMilliseconds(15);
         /// <summary>A store that has not answered a grant within this long counts as down.</summary>
         public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);
         /// <summary>The store never reserves a grant further ahead than this.</summary>
