@@ -116,6 +116,16 @@ function Invoke-BuildTask {
         Where-Object { $_.Name -ne 'Leadspace.dll' -and $_.Name -ne 'System.Management.Automation.dll' -and $_.Name -notlike 'Microsoft.PowerShell.*' } |
         Copy-Item -Destination $ModuleOut
 
+    # The rate limit store (StackExchange.Redis and its dependencies) in its own folder: loaded only for
+    # Connect-Leadspace -RateLimitStore, into the module's own AssemblyLoadContext on PowerShell 7
+    # (src/Leadspace/Client/RateLimitStoreLoader.cs). Leadspace.dll and the main module's own dependencies stay out of it.
+    $storeBin = Join-Path $Root "src/Leadspace.RateLimitStore/bin/$Configuration/netstandard2.0"
+    $storeOut = Join-Path $ModuleOut 'RateLimitStore'
+    New-Item -ItemType Directory -Path $storeOut -Force | Out-Null
+    $notStore = 'Leadspace.dll', 'System.Text.Json.dll', 'System.Text.Encodings.Web.dll', 'System.Threading.RateLimiting.dll', 'System.Management.Automation.dll'
+    Get-ChildItem $storeBin -Filter *.dll | Where-Object { $_.Name -notin $notStore } | Copy-Item -Destination $storeOut
+    Copy-Item (Join-Path $storeBin 'Leadspace.RateLimitStore.pdb') -Destination $storeOut
+
     # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
     & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')
     Write-Host "Module laid out in $ModuleOut" -ForegroundColor Green
@@ -197,9 +207,15 @@ function Invoke-TestTask {
 
     Write-Host 'Running xunit tests...' -ForegroundColor Cyan
     $xunitResults = Join-Path $TestResults 'xunit'
+    # The store tests start Garnet servers and drive them hard: they run after the others, so they never compete for
+    # the CPU with the timing-sensitive tests of the other assemblies.
     & dotnet test (Join-Path $Root 'LeadspacePS.sln') -c $Configuration --no-build --nologo `
+        --filter 'FullyQualifiedName!~Leadspace.RateLimitStore.Tests' `
         --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults
     $xunitExit = $LASTEXITCODE
+    & dotnet test (Join-Path $Root 'tests/Leadspace.RateLimitStore.Tests/Leadspace.RateLimitStore.Tests.csproj') -c $Configuration --no-build --nologo `
+        --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults
+    if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
     $xunit = Get-TrxCounts $xunitResults
 
     Write-Host 'Running Pester tests in a fresh pwsh...' -ForegroundColor Cyan

@@ -127,9 +127,9 @@ public class ConnectionTests
         connection.Dispose();
         Assert.True(connection.IsDisposed);
         Assert.Throws<ObjectDisposedException>(() => connection.BeginRun()); // no new run
-        Assert.False(connection.Gate.IsDisposed);                  // the run in flight keeps its gate and client
+        Assert.False(((RateGate)connection.Gate).IsDisposed);                  // the run in flight keeps its gate and client
         _ = connection.Client.Statistics.Calls;
         run.Dispose();
-        Assert.True(connection.Gate.IsDisposed);
+        Assert.True(((RateGate)connection.Gate).IsDisposed);
     }
 }

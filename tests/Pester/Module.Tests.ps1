@@ -67,4 +67,36 @@ Describe 'The built module' {
             [System.Management.Automation.ErrorCategory] $f.Category | Should -Not -Be 'NotSpecified' -Because $f.Kind
         }
     }
+
+    It 'ships the rate limit store apart, in RateLimitStore/, and Leadspace.dll references no Redis assembly' {
+        $store = Join-Path $ModuleDir 'RateLimitStore'
+        foreach ($dll in 'Leadspace.RateLimitStore.dll', 'StackExchange.Redis.dll', 'Pipelines.Sockets.Unofficial.dll') {
+            Join-Path $store $dll | Should -Exist
+        }
+        Join-Path $store 'Leadspace.dll' | Should -Not -Exist   # the shared interface must come from the one Leadspace.dll
+        Join-Path $ModuleDir 'StackExchange.Redis.dll' | Should -Not -Exist
+        $references = [Reflection.Assembly]::LoadFile((Join-Path $ModuleDir 'Leadspace.dll')).GetReferencedAssemblies().Name
+        $references | Should -Not -Contain 'StackExchange.Redis'
+        $references | Should -Not -Contain 'Leadspace.RateLimitStore'
+        $references | Should -Not -Contain 'Pipelines.Sockets.Unofficial'
+    }
+
+    It 'loads no Redis assembly on a normal import and enrichment' {
+        $sim = Start-LeadspaceSimulator
+        try {
+            $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'
+'rows=' + @(1..3 | ForEach-Object { [pscustomobject]@{ Company = "C`$_" } } | Invoke-LeadspaceEnrichment | Where-Object HttpStatus -eq 200).Count
+'gate=' + (Get-LeadspaceRateStatus).Gate
+'redis=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match 'StackExchange|Pipelines\.Sockets|RateLimitStore' }).Count
+'contexts=' + @([Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'Leadspace.RateLimitStore').Count
+"@ -Environment @{ LEADSPACE_RATE_LIMIT_STORE = $null }
+            $r.Text | Should -Match 'rows=3'
+            $r.Text | Should -Match 'gate=Local'
+            $r.Text | Should -Match 'redis=0'
+            $r.Text | Should -Match 'contexts=0'
+        }
+        finally { Stop-LeadspaceSimulator -Simulator $sim }
+    }
 }

@@ -16,6 +16,9 @@ namespace Leadspace.Client
         /// <summary>Timeout of one HTTP attempt.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
         public RetryPolicy Retry { get; set; } = new RetryPolicy();
+        /// <summary>A StackExchange.Redis configuration string: share the program's rate with every process and host
+        /// pointed at the same store (null = this process only). May hold a password: never shown unredacted.</summary>
+        public string? RateLimitStore { get; set; }
 
         public void Validate()
         {

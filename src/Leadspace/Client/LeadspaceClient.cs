@@ -83,7 +83,7 @@ namespace Leadspace.Client
         /// <summary>Consecutive failed OAuth token fetches after which a run stops (<see cref="FailureKind.TokenOutage"/>).</summary>
         public const int TokenOutageAfter = 5;
 
-        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, RateGate gate, HttpMessageHandler? handler = null, Clock? clock = null)
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null, Clock? clock = null)
         {
             settings.Validate();
             Settings = settings;
@@ -98,7 +98,7 @@ namespace Leadspace.Client
         }
 
         public ConnectionSettings Settings { get; }
-        public RateGate Gate { get; }
+        public IRateGate Gate { get; }
         public ITokenProvider Tokens { get; }
         public ClientStatistics Statistics { get; } = new ClientStatistics();
 

@@ -16,7 +16,7 @@ namespace Leadspace.Client
     /// After a 429 the effective rate drops (multiplicatively) and recovers gradually.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
-    public sealed class RateGate : RateLimiter
+    public sealed class RateGate : RateLimiter, IRateGate
     {
         private static readonly double TicksPerSecond = Stopwatch.Frequency;
         private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
@@ -219,6 +219,19 @@ namespace Leadspace.Client
                 }
             }
         }
+
+        public RateGateSnapshot Snapshot() => new RateGateSnapshot
+        {
+            Kind = RateGateSnapshot.LocalKind,
+            State = RateGateSnapshot.LocalKind,
+            EffectiveRate = EffectiveRequestsPerSecond,
+            PermitsAvailable = AvailablePermits,
+        };
+
+        /// <summary>A local gate has nothing to tell.</summary>
+        public IReadOnlyList<GateNotice> NoticesAfter(ref long cursor) => Array.Empty<GateNotice>();
+
+        public long LatestNotice => 0;
 
         public override TimeSpan? IdleDuration
         {

@@ -91,6 +91,13 @@ namespace Leadspace.Commands
         [ValidateRange(0, 10)]
         public int MaxAmbiguousRetries { get; set; } = 1;
 
+        /// <summary>A StackExchange.Redis configuration string ('host:6379,password=…,ssl=true'): every connection of
+        /// the program, in any process on any host pointed at the same store, shares one limit. Default:
+        /// $env:LEADSPACE_RATE_LIMIT_STORE; none = this process only.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string? RateLimitStore { get; set; }
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -118,6 +125,7 @@ namespace Leadspace.Commands
                         MaxDelay = TimeSpan.FromSeconds(Math.Max(RetryMaxDelaySec, RetryBaseDelayMs / 1000.0)),
                         MaxAmbiguousRetries = MaxAmbiguousRetries,
                     },
+                    RateLimitStore = RateLimitStoreOption.Resolve(MyInvocation.BoundParameters.ContainsKey(nameof(RateLimitStore)), RateLimitStore),
                 },
             };
             switch (ParameterSetName)
@@ -152,6 +160,11 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(record);
                 return;
             }
+            catch (RateLimitStoreException ex)
+            {
+                ThrowTerminatingError(RateLimitStoreErrors.Record(ex, request.Settings.RateLimitStore));
+                return;
+            }
 
             var connection = outcome.Connection;
             ConnectionRegistry.Add(connection, CurrentRunspaceId);
@@ -160,6 +173,7 @@ namespace Leadspace.Commands
                 WriteWarning($"Program '{connection.ProgramId ?? "(token)"}' was limited to {before} calls/s by an earlier connection in this process; every connection of it now shares {connection.RequestsPerSecond} calls/s.");
             }
             WriteVerbose($"Connected to {connection.BaseUri} as program '{connection.ProgramId ?? "(not given)"}' ({connection.AuthMethod}); {connection.RequestsPerSecond} calls/s, {connection.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
+            if (connection.Client.Settings.RateLimitStore != null) WriteVerbose(RateLimitStoreErrors.Describe(connection.Gate));
             if (PassThru) WriteObject(connection);
         }
     }

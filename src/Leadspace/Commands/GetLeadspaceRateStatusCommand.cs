@@ -33,14 +33,15 @@ namespace Leadspace.Commands
         internal static RateStatus For(LeadspaceConnection c)
         {
             var s = c.Client.Statistics;
+            var gate = c.Gate.Snapshot();
             return new RateStatus
             {
                 ConnectionId = c.Id,
                 ProgramId = c.ProgramId,
                 BaseUri = c.BaseUri,
                 ConfiguredRate = c.Gate.RequestsPerSecond,
-                EffectiveRate = System.Math.Round(c.Gate.EffectiveRequestsPerSecond, 2),
-                PermitsAvailable = c.Gate.AvailablePermits,
+                EffectiveRate = System.Math.Round(gate.EffectiveRate, 2),
+                PermitsAvailable = gate.PermitsAvailable,
                 Queued = s.Queued,
                 InFlight = s.InFlight,
                 CurrentCallsPerSecond = s.CurrentCallsPerSecond,
@@ -55,6 +56,14 @@ namespace Leadspace.Commands
                 LatencyP95Ms = s.LatencyPercentile(95),
                 Last429 = s.Last429,
                 ConnectedAt = c.ConnectedAt,
+                Gate = gate.Kind,
+                GateState = gate.State,
+                RateLimitStore = gate.Store,
+                Processes = gate.Processes,
+                StoreRoundTripMs = gate.StoreRoundTripMs,
+                Fallbacks = gate.Fallbacks,
+                FallbackRate = gate.FallbackRate.HasValue ? System.Math.Round(gate.FallbackRate.Value, 2) : (double?)null,
+                LastStoreError = gate.LastStoreError,
             };
         }
     }

@@ -135,6 +135,7 @@ namespace Leadspace.Commands
         private ProgressReport _progress = new ProgressReport(0);
         private readonly InputColumns _inputColumns = new InputColumns(typeof(EnrichmentResult).GetProperties().Select(p => p.Name));
         private readonly HashSet<string> _warned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private long _gateNotices; // the rate gate's notices already written (a shared gate's fallback and rejoin)
 
         protected override void BeginProcessing()
         {
@@ -250,6 +251,7 @@ namespace Leadspace.Commands
                 if (_engine != null)
                 {
                     while (_engine.Pending > 0) Emit(_engine.TakeNext(_stop.Token));
+                    WriteGateNotices();
                 }
                 _ended = true;
                 if (_whatIf) ShouldProcess(_tally.WhatIfTarget(), _tally.WhatIfAction());
@@ -465,6 +467,7 @@ namespace Leadspace.Commands
                 Dedupe = !NoDedupe,
                 MaxAmbiguousRetries = _connection.MaxAmbiguousRetries,
             });
+            _gateNotices = _connection.Gate.LatestNotice;
             WriteVerbose($"Enriching through {_connection.BaseUri} (program '{_connection.ProgramId ?? "(not given)"}', connection {_connection.Id}) at up to {_connection.RequestsPerSecond} calls/s, {_connection.MaxConcurrency} in flight.");
             return _engine;
         }
@@ -483,6 +486,7 @@ namespace Leadspace.Commands
                 WriteWarning($"Most recent calls timed out ({timeouts} of the last {recent}) after {_connection?.Timeout.TotalSeconds:0.#} s: timed-out calls are no longer resent, since each may have been charged. If Leadspace answers slowly, reconnect with a larger -TimeoutSec.");
             }
 
+            WriteGateNotices();
             foreach (var line in _untypedValues.NewLines(result.Response)) WriteVerbose(line);
             try
             {
@@ -511,6 +515,18 @@ namespace Leadspace.Commands
                 }
             }
             Progress();
+        }
+
+        /// <summary>What the shared rate gate has to say (the store stopped answering: once per outage; it rejoined),
+        /// written on the pipeline thread.</summary>
+        private void WriteGateNotices()
+        {
+            if (_connection == null) return;
+            foreach (var notice in _connection.Gate.NoticesAfter(ref _gateNotices))
+            {
+                if (notice.IsWarning) WriteWarning(notice.Message);
+                else WriteVerbose(notice.Message);
+            }
         }
 
         private static EnrichmentResponse ToResponse(EnrichmentResult result)

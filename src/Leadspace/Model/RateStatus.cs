@@ -35,6 +35,21 @@ namespace Leadspace.Model
         public double? LatencyP95Ms { get; set; }
         public DateTimeOffset? Last429 { get; set; }
         public DateTimeOffset ConnectedAt { get; set; }
+        /// <summary><c>Local</c> (this process keeps the limit) or <c>Shared</c> (through a rate limit store).</summary>
+        public string Gate { get; set; } = "Local";
+        /// <summary><c>Local</c>, or for a shared gate <c>Shared</c>, <c>Fallback</c> (the store does not answer) or <c>Rejoining</c>.</summary>
+        public string GateState { get; set; } = "Local";
+        /// <summary>The rate limit store, password redacted (null for a local gate).</summary>
+        public string? RateLimitStore { get; set; }
+        /// <summary>Processes that took grants from the store in the last minute, this one included.</summary>
+        public int? Processes { get; set; }
+        /// <summary>Mean round trip of one grant to the store, in milliseconds.</summary>
+        public double? StoreRoundTripMs { get; set; }
+        /// <summary>Times this process went on alone because the store did not answer.</summary>
+        public int Fallbacks { get; set; }
+        /// <summary>The local rate used while the store does not answer.</summary>
+        public double? FallbackRate { get; set; }
+        public string? LastStoreError { get; set; }
 
         /// <summary>AnswersByStatus as text, e.g. "200=980; 429=2".</summary>
         public string AnswersByStatusText => string.Join("; ", AnswersByStatus.Select(kv => kv.Key + "=" + kv.Value));

@@ -43,6 +43,8 @@ namespace Leadspace.Session
         public DateTimeOffset ConnectedAt { get; }
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
+        /// <summary>The rate limit store shared with other processes (password redacted); null = this process only.</summary>
+        public string? RateLimitStore => Client.Settings.RateLimitStore == null ? null : RateLimitStoreOption.Redact(Client.Settings.RateLimitStore);
         /// <summary>True once disconnected: no new run may use it (runs already going finish).</summary>
         public bool IsDisposed { get { lock (_lock) return _closed; } }
         /// <summary>Runs using the connection right now.</summary>
@@ -52,7 +54,7 @@ namespace Leadspace.Session
         internal Guid RunspaceId { get; set; }
 
         internal LeadspaceClient Client { get; }
-        internal RateGate Gate => Client.Gate;
+        internal IRateGate Gate => Client.Gate;
 
         /// <summary>The one normalised identity of the program: the key of its rate gate.</summary>
         internal ProgramIdentity Identity => _identity;
@@ -122,8 +124,8 @@ namespace Leadspace.Session
     {
         private sealed class Entry
         {
-            public Entry(RateGate gate) { Gate = gate; }
-            public RateGate Gate { get; }
+            public Entry(IRateGate gate) { Gate = gate; }
+            public IRateGate Gate { get; }
             public int Refs;
             public readonly HashSet<string> Keys = new HashSet<string>(StringComparer.Ordinal);
         }
@@ -132,17 +134,21 @@ namespace Leadspace.Session
         private static readonly Dictionary<string, Entry> ByKey = new Dictionary<string, Entry>(StringComparer.Ordinal);
 
         /// <summary>
-        /// The program's gate, created at <paramref name="requestsPerSecond"/> if it has none. An existing gate keeps
-        /// its live rate here: the caller applies a new rate with <see cref="Commit"/> only once the connection is
-        /// known to be good, so that a failed connect never changes the limit of runs in flight.
+        /// The program's gate, created at <paramref name="requestsPerSecond"/> if it has none (shared through
+        /// <paramref name="rateLimitStore"/> when one is given). An existing gate keeps its live rate here: the caller
+        /// applies a new rate with <see cref="Commit"/> only once the connection is known to be good, so that a failed
+        /// connect never changes the limit of runs in flight. A connect that names another store than the program's
+        /// gate uses is refused before anything changes.
         /// </summary>
-        public static RateGate Acquire(ProgramIdentity identity, double requestsPerSecond, out bool created)
+        public static IRateGate Acquire(ProgramIdentity identity, double requestsPerSecond, string? rateLimitStore, out bool created)
         {
             lock (Lock)
             {
                 var entry = identity.Keys.Select(k => ByKey.TryGetValue(k, out var e) ? e : null).FirstOrDefault(e => e != null);
                 created = entry == null;
-                if (entry == null) entry = new Entry(new RateGate(requestsPerSecond));
+                if (entry != null) RateGateFactory.EnsureSameStore(entry.Gate, rateLimitStore, "This program");
+                // The store's keys come from the program's first key (its id when known): the same in every process.
+                if (entry == null) entry = new Entry(RateGateFactory.Create(identity.Keys[0], requestsPerSecond, rateLimitStore));
                 entry.Refs++;
                 foreach (var key in identity.Keys)
                 {
@@ -155,7 +161,7 @@ namespace Leadspace.Session
         }
 
         /// <summary>The most recent successful connect sets the program's limit. Returns the rate it replaced.</summary>
-        public static double Commit(RateGate gate, double requestsPerSecond)
+        public static double Commit(IRateGate gate, double requestsPerSecond)
         {
             lock (Lock)
             {

@@ -1,0 +1,531 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Leadspace.Client
+{
+    /// <summary>Timings of a <see cref="SharedRateGate"/>; the defaults are the documented behaviour.</summary>
+    public sealed class SharedRateGateOptions
+    {
+        /// <summary>Added to the one-second window, as in the local gate; it also absorbs differences between the
+        /// hosts' round trips to the store.</summary>
+        public TimeSpan Guard { get; set; } = TimeSpan.FromMilliseconds(25);
+        /// <summary>A cold call's grant is recorded this much later (see <see cref="RateGate.ColdStartGuard"/>).</summary>
+        public TimeSpan ColdStartGuard { get; set; } = TimeSpan.FromMilliseconds(100);
+        /// <summary>A grant is sent within this long after its reserved time (at least three store round trips), or
+        /// given back and reserved again: the store records each grant at its latest possible send time.</summary>
+        public TimeSpan SendWindow { get; set; } = TimeSpan.FromMilliseconds(15);
+        /// <summary>A store that has not answered a grant within this long counts as down.</summary>
+        public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);
+        /// <summary>The store never reserves a grant further ahead than this.</summary>
+        public TimeSpan MaxLead { get; set; } = TimeSpan.FromSeconds(1);
+        /// <summary>While falling back, the store is tried again this often.</summary>
+        public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+        /// <summary>After the store answers again, grants pass both the store and the local fallback gate for this
+        /// long, so processes that rejoin a little later never add their local grants to a full store window.</summary>
+        public TimeSpan RejoinPeriod { get; set; } = TimeSpan.FromSeconds(5);
+    }
+
+    /// <summary>
+    /// The rate gate of a program shared by every process and host that points at the same rate limit store.
+    /// Each grant is one atomic step on the store (<see cref="IRateLimitStore.ReserveAsync"/>): the store, on its own
+    /// clock, reserves the earliest moment that keeps at most floor(limit) grants in any window of one second plus the
+    /// guard and paces grants evenly; this process waits until then. One reservation per process is outstanding at a
+    /// time (a turnstile), so the cold-start probe is asked right before the call leaves.
+    /// <para>
+    /// When the store does not answer (down, or slower than <see cref="SharedRateGateOptions.StoreTimeout"/>), the gate
+    /// falls back to a local <see cref="RateGate"/> at the configured rate divided by the number of processes that took
+    /// grants in the last minute (so the fleet stays within the limit when every process falls back), after a quiet
+    /// period of one window plus the longest reservation lead (so no window mixes store grants with local ones). It
+    /// warns once (no more than once a minute if the store keeps coming and going), tries the store again every <see cref="SharedRateGateOptions.ProbeInterval"/>, and rejoins it.
+    /// </para>
+    /// </summary>
+    public sealed class SharedRateGate : IRateGate
+    {
+        private enum Mode { Shared, Fallback, Rejoining }
+
+        private static readonly double TicksPerSecond = Stopwatch.Frequency;
+        private static long _memberCounter;
+        private readonly IRateLimitStore _store;
+        private readonly SharedRateGateOptions _options;
+        private readonly Func<long> _clock;
+        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private readonly Action? _onDispose;
+        private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
+        private readonly object _lock = new object();
+        private readonly List<GateNotice> _notices = new List<GateNotice>();
+        private readonly double[] _roundTrips = new double[256];
+        private long _roundTripCount;
+        private long _noticeSequence;
+        private double _rate;
+        private Mode _mode = Mode.Shared;
+        private RateGate? _fallback;
+        private long _quietUntil, _rejoinUntil, _nextProbe, _lastWarning;
+        private Task? _probe;
+        private int _processes;
+        private bool _reservedOnce;
+        private double _factor = 1.0;
+        private int _permits;
+        private int _fallbacks;
+        private string? _lastError;
+        private long _granted;
+        private long _lateGrants;
+        private int _queued;
+        private volatile bool _disposed;
+
+        public SharedRateGate(IRateLimitStore store, string programKey, double requestsPerSecond, SharedRateGateOptions? options = null,
+            int knownProcesses = 1, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null, Action? onDispose = null)
+        {
+            _store = store ?? throw new ArgumentNullException(nameof(store));
+            ProgramKey = programKey;
+            _options = options ?? new SharedRateGateOptions();
+            _clock = clock ?? Stopwatch.GetTimestamp;
+            _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
+            _onDispose = onDispose;
+            _processes = Math.Max(1, knownProcesses);
+            ProcessId = Environment.MachineName + ":" + Process.GetCurrentProcess().Id.ToString(CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            SetRate(requestsPerSecond);
+            _permits = (int)Math.Max(1, Math.Floor(requestsPerSecond));
+        }
+
+        /// <summary>The store key prefix of the program.</summary>
+        public string ProgramKey { get; }
+
+        /// <summary>How this process appears among the store's "processes in the last minute".</summary>
+        public string ProcessId { get; }
+
+        /// <summary>The unredacted configuration it was created with (to tell two stores apart; never shown).</summary>
+        internal string? StoreConfiguration { get; set; }
+
+        public TimeSpan Window => TimeSpan.FromSeconds(1) + _options.Guard;
+
+        public double RequestsPerSecond { get { lock (_lock) return _rate; } }
+
+        public double EffectiveRequestsPerSecond
+        {
+            get
+            {
+                lock (_lock) return _mode == Mode.Fallback && _fallback != null ? _fallback.EffectiveRequestsPerSecond : _rate * _factor;
+            }
+        }
+
+        public int AvailablePermits
+        {
+            get { lock (_lock) return _mode == Mode.Fallback && _fallback != null ? _fallback.AvailablePermits : _permits; }
+        }
+
+        public long TotalGranted => Interlocked.Read(ref _granted);
+        public int Queued => Volatile.Read(ref _queued);
+
+        /// <summary>Shared, Fallback or Rejoining.</summary>
+        public string State { get { lock (_lock) return CurrentMode(_clock()).ToString(); } }
+
+        public void SetRate(double requestsPerSecond)
+        {
+            if (!(requestsPerSecond > 0) || double.IsInfinity(requestsPerSecond)) throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), "The rate must be a positive number of calls per second.");
+            lock (_lock)
+            {
+                _rate = requestsPerSecond;
+                _fallback?.SetRate(FallbackRate);
+            }
+        }
+
+        /// <summary>The local rate used while the store does not answer: the limit shared by the processes seen.</summary>
+        private double FallbackRate => _rate / Math.Max(1, _processes);
+
+        public async Task WaitAsync(CancellationToken cancellationToken, Func<bool>? coldProbe = null)
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(SharedRateGate));
+            Interlocked.Increment(ref _queued);
+            try
+            {
+                await _turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // The probe has side effects in the client: ask it once, whatever path the grant takes.
+                    bool? cold = null;
+                    bool Cold() => cold ??= coldProbe != null && coldProbe();
+                    bool localBoundPassed = false;
+                    while (true)
+                    {
+                        Mode mode;
+                        RateGate? fallback;
+                        long quietUntil;
+                        lock (_lock)
+                        {
+                            mode = CurrentMode(_clock());
+                            fallback = _fallback;
+                            quietUntil = _quietUntil;
+                        }
+                        if (mode == Mode.Fallback)
+                        {
+                            await DelayUntil(quietUntil, cancellationToken).ConfigureAwait(false);
+                            await fallback!.WaitAsync(cancellationToken, () => Cold()).ConfigureAwait(false);
+                            break;
+                        }
+                        if (mode == Mode.Rejoining && !localBoundPassed)
+                        {
+                            await fallback!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                            localBoundPassed = true;
+                        }
+                        if (await TryStoreGrantAsync(Cold(), cancellationToken).ConfigureAwait(false)) break;
+                    }
+                    Interlocked.Increment(ref _granted);
+                }
+                finally
+                {
+                    _turnstile.Release();
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+        }
+
+        /// <summary>One reservation on the store, then the wait until it. False: ask again (told to, or fell back).</summary>
+        private async Task<bool> TryStoreGrantAsync(bool cold, CancellationToken cancellationToken)
+        {
+            var member = ProcessId + ":" + Interlocked.Increment(ref _memberCounter).ToString(CultureInfo.InvariantCulture);
+            StoreReservationRequest request;
+            lock (_lock)
+            {
+                request = new StoreReservationRequest
+                {
+                    ProgramKey = ProgramKey,
+                    RequestsPerSecond = _rate,
+                    Window = Window,
+                    ColdDelay = cold ? _options.ColdStartGuard : TimeSpan.Zero,
+                    Member = member,
+                    ProcessId = ProcessId,
+                    MaxLead = _options.MaxLead,
+                    SendWindow = SendWindow(),
+                };
+            }
+            long started = _clock();
+            StoreReservation reservation;
+            try
+            {
+                reservation = await WithStoreTimeout(Call(() => _store.ReserveAsync(request)), cancellationToken,
+                    late => { if (late.Granted) ReleaseQuietly(member); }).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                EnterFallback(ex);
+                return false;
+            }
+
+            RecordRoundTrip(_clock() - started);
+            lock (_lock)
+            {
+                _processes = Math.Max(1, reservation.Processes);
+                _factor = reservation.Factor;
+                _reservedOnce = true;
+            }
+            if (!reservation.Granted)
+            {
+                var again = reservation.Wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : reservation.Wait > _options.MaxLead ? _options.MaxLead : reservation.Wait;
+                await _delay(again, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            if (reservation.Wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await _delay(reservation.Wait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    ReleaseQuietly(member); // a cancelled waiter leaves no reservation behind
+                    throw;
+                }
+            }
+            // The store recorded this grant at reserved + send window. The reserved time, on this host's clock, is no
+            // earlier than when the request left plus the wait: past that plus the window, sending could put this call
+            // within one window of a later grant of another process. Give it back and reserve again.
+            if (_clock() - started > Ticks(reservation.Wait + request.SendWindow))
+            {
+                Interlocked.Increment(ref _lateGrants);
+                ReleaseQuietly(member);
+                return false;
+            }
+            return true;
+        }
+
+        private async Task DelayUntil(long until, CancellationToken cancellationToken)
+        {
+            long now = _clock();
+            if (until > now) await _delay(TimeSpan.FromSeconds((until - now) / TicksPerSecond), cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Must hold the lock. Ends the rejoin period; in fallback, starts a probe of the store when due.</summary>
+        private Mode CurrentMode(long now)
+        {
+            if (_mode == Mode.Rejoining && now >= _rejoinUntil)
+            {
+                _mode = Mode.Shared;
+                _fallback = null; // not disposed: a waiter may still be finishing its wait in it
+            }
+            if (_mode == Mode.Fallback && _probe == null && now >= _nextProbe && !_disposed)
+            {
+                var probe = ProbeAsync();
+                if (!probe.IsCompleted) _probe = probe;
+            }
+            return _mode;
+        }
+
+        private async Task ProbeAsync()
+        {
+            bool answered;
+            try
+            {
+                await WithStoreTimeout(PingAsBool(), CancellationToken.None).ConfigureAwait(false);
+                answered = true;
+            }
+            catch (Exception)
+            {
+                answered = false;
+            }
+            lock (_lock)
+            {
+                _probe = null;
+                long now = _clock();
+                if (_disposed || _mode != Mode.Fallback) return;
+                if (!answered)
+                {
+                    _nextProbe = now + Ticks(_options.ProbeInterval);
+                    return;
+                }
+                _mode = Mode.Rejoining;
+                _rejoinUntil = now + Ticks(_options.RejoinPeriod);
+                AddNotice(false, $"The rate limit store {_store.Description} answers again: this process shares the program's rate through it again (for the next {_options.RejoinPeriod.TotalSeconds:0.#} s also within its fallback rate of {FallbackRate:0.##} calls/s).");
+            }
+        }
+
+        private async Task<bool> PingAsBool()
+        {
+            await Call(() => _store.PingAsync()).ConfigureAwait(false);
+            return true;
+        }
+
+        private void EnterFallback(Exception ex)
+        {
+            lock (_lock)
+            {
+                if (_mode == Mode.Fallback) return;
+                long now = _clock();
+                _fallback = new RateGate(FallbackRate, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
+                var quiet = Window + _options.MaxLead + SendWindow();
+                _quietUntil = now + Ticks(quiet);
+                _nextProbe = now + Ticks(_options.ProbeInterval);
+                _mode = Mode.Fallback;
+                _fallbacks++;
+                _lastError = Reason(ex);
+                // One warning per outage, and no more than one a minute if the store keeps coming and going.
+                bool warn = _lastWarning == 0 || now - _lastWarning > Ticks(TimeSpan.FromMinutes(1));
+                if (warn) _lastWarning = now;
+                AddNotice(warn, $"The rate limit store {_store.Description} did not answer ({_lastError}). This process goes on with its own rate gate at {FallbackRate:0.##} calls/s "
+                    + $"(the program's {_rate:0.##}/s shared by the {Math.Max(1, _processes)} process(es) that used the store in the last minute) after a pause of {quiet.TotalSeconds:0.##} s, and rejoins the store when it answers again.");
+            }
+        }
+
+        private string Reason(Exception ex)
+        {
+            if (ex is TimeoutException) return $"no answer within {_options.StoreTimeout.TotalMilliseconds:0} ms";
+            if (ex is RateLimitStoreException) return ex.Message;
+            return ex.GetType().Name; // the store wraps its failures; anything else is described by its type only
+        }
+
+        public void Penalize(TimeSpan? retryAfter, TimeSpan? maxPause = null)
+        {
+            var cap = maxPause ?? TimeSpan.FromSeconds(30);
+            Mode mode;
+            RateGate? fallback;
+            lock (_lock)
+            {
+                mode = CurrentMode(_clock());
+                fallback = _fallback;
+            }
+            fallback?.Penalize(retryAfter, cap);
+            if (mode == Mode.Fallback) return;
+            // Sent at once, before this process's next reservation (same connection, so the store sees it first).
+            var penalty = Call(() => _store.PenalizeAsync(ProgramKey, retryAfter, cap));
+            penalty.ContinueWith(t =>
+            {
+                if (t.Status == TaskStatus.RanToCompletion) { lock (_lock) _factor = t.Result.Factor; }
+                else _ = t.Exception; // the next reservation finds out whether the store is down
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        public RateGateSnapshot Snapshot()
+        {
+            Mode mode;
+            RateGate? fallback;
+            lock (_lock)
+            {
+                mode = CurrentMode(_clock());
+                fallback = _fallback;
+            }
+            string? error = null;
+            if (mode != Mode.Fallback)
+            {
+                try
+                {
+                    var status = WithStoreTimeout(Call(() => _store.GetStatusAsync(ProgramKey, RequestsPerSecond, Window)), CancellationToken.None).GetAwaiter().GetResult();
+                    lock (_lock)
+                    {
+                        // The store counts processes that reserved in the last minute; until this one has, add it.
+                        _processes = Math.Max(1, _reservedOnce ? status.Processes : status.Processes + 1);
+                        _factor = status.Factor;
+                        _permits = Math.Max(0, (int)Math.Max(1, Math.Floor(_rate)) - status.GrantsInWindow);
+                    }
+                }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    error = Reason(ex);
+                }
+            }
+            lock (_lock)
+            {
+                return new RateGateSnapshot
+                {
+                    Kind = RateGateSnapshot.SharedKind,
+                    State = mode.ToString(),
+                    Store = _store.Description,
+                    EffectiveRate = mode == Mode.Fallback && fallback != null ? fallback.EffectiveRequestsPerSecond : _rate * _factor,
+                    PermitsAvailable = mode == Mode.Fallback && fallback != null ? fallback.AvailablePermits : _permits,
+                    Processes = _processes,
+                    StoreRoundTripMs = MeanRoundTripMs(),
+                    Fallbacks = _fallbacks,
+                    FallbackRate = FallbackRate,
+                    LastStoreError = error ?? _lastError,
+                };
+            }
+        }
+
+        public IReadOnlyList<GateNotice> NoticesAfter(ref long cursor)
+        {
+            lock (_lock)
+            {
+                long from = cursor;
+                var list = _notices.Where(n => n.Sequence > from).ToList();
+                if (list.Count > 0) cursor = list[list.Count - 1].Sequence;
+                return list;
+            }
+        }
+
+        public long LatestNotice { get { lock (_lock) return _noticeSequence; } }
+
+        private void AddNotice(bool warning, string message)
+        {
+            _notices.Add(new GateNotice(++_noticeSequence, warning, message));
+            if (_notices.Count > 16) _notices.RemoveAt(0);
+        }
+
+        private void RecordRoundTrip(long ticks)
+        {
+            long i = Interlocked.Increment(ref _roundTripCount) - 1;
+            Volatile.Write(ref _roundTrips[i % _roundTrips.Length], ticks * 1000.0 / TicksPerSecond);
+        }
+
+        private double? MeanRoundTripMs()
+        {
+            long n = Math.Min(Interlocked.Read(ref _roundTripCount), _roundTrips.Length);
+            if (n == 0) return null;
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += Volatile.Read(ref _roundTrips[i]);
+            return Math.Round(sum / n, 3);
+        }
+
+        private void ReleaseQuietly(string member)
+        {
+            try
+            {
+                Call(() => _store.ReleaseAsync(ProgramKey, member)).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+            catch (Exception) { }
+        }
+
+        /// <summary>A store call whose synchronous throw becomes a faulted task.</summary>
+        private static Task<T> Call<T>(Func<Task<T>> call)
+        {
+            try { return call(); }
+            catch (Exception ex) { return FromException<T>(ex); }
+        }
+
+        private static Task Call(Func<Task> call)
+        {
+            try { return call(); }
+            catch (Exception ex) { return FromException<bool>(ex); }
+        }
+
+        private static Task<T> FromException<T>(Exception ex)
+        {
+            var source = new TaskCompletionSource<T>();
+            source.SetException(ex);
+            return source.Task;
+        }
+
+        /// <summary>The store's answer, or a TimeoutException after <see cref="SharedRateGateOptions.StoreTimeout"/>
+        /// (an answer arriving later is handed to <paramref name="whenLate"/>).</summary>
+        private async Task<T> WithStoreTimeout<T>(Task<T> operation, CancellationToken cancellationToken, Action<T>? whenLate = null)
+        {
+            if (!operation.IsCompleted)
+            {
+                using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var timer = _delay(_options.StoreTimeout, stopTimer.Token);
+                var first = await Task.WhenAny(operation, timer).ConfigureAwait(false);
+                if (first != operation)
+                {
+                    _ = operation.ContinueWith(t =>
+                    {
+                        if (t.Status == TaskStatus.RanToCompletion) whenLate?.Invoke(t.Result);
+                        else _ = t.Exception;
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new TimeoutException($"The rate limit store did not answer within {_options.StoreTimeout.TotalMilliseconds:0} ms.");
+                }
+                stopTimer.Cancel();
+                _ = timer.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+            return await operation.ConfigureAwait(false);
+        }
+
+        /// <summary>Grants given back because this process woke up after their send window (a loaded machine).</summary>
+        public long LateGrants => Interlocked.Read(ref _lateGrants);
+
+        /// <summary>The send window: the configured one, or three mean store round trips when that is longer (a
+        /// grant's reply must arrive, and the wait end, within it).</summary>
+        private TimeSpan SendWindow()
+        {
+            var mean = MeanRoundTripMs();
+            var rtt = TimeSpan.FromMilliseconds(3 * (mean ?? 0));
+            var window = rtt > _options.SendWindow ? rtt : _options.SendWindow;
+            return window > TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : window;
+        }
+
+        private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * TicksPerSecond);
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                if (_disposed) return;
+                _disposed = true;
+                _fallback?.Dispose();
+                _fallback = null;
+            }
+            _onDispose?.Invoke();
+        }
+
+        public override string ToString() => $"Shared rate gate through {_store.Description} ({State})";
+    }
+}

@@ -1,0 +1,197 @@
+Describe 'One rate limit for every process: Connect-Leadspace -RateLimitStore (Garnet from the tool manifest)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+        Import-Module (Join-Path $PSScriptRoot 'Fleet.psm1') -Force
+        $script:sim = Start-LeadspaceSimulator -ArgumentList @('--rate', '30', '--latency-ms', '50')
+        $script:garnet = Start-GarnetServer
+        $script:token = ConvertTo-Secure $sim.Token
+        $script:otherRedis = Join-Path ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim() 'stackexchange.redis/2.6.70/lib/netstandard2.0/StackExchange.Redis.dll'
+    }
+    AfterAll {
+        Disconnect-Leadspace -All
+        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        if ($garnet) { Stop-GarnetServer -Server $garnet }
+    }
+    BeforeEach {
+        Disconnect-Leadspace -All
+        Reset-LeadspaceSimulator -Simulator $sim
+        $null = Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 30; latencyMs = 50; jitterMs = 0 }
+    }
+
+    It 'shares the gate through the store; Get-LeadspaceRateStatus shows the store and the processes' {
+        $c = Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore $garnet.Configuration -PassThru
+        $c.RateLimitStore | Should -Be $garnet.Configuration
+        $results = 1..20 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment
+        $results.Count | Should -Be 20
+        $s = Get-LeadspaceRateStatus
+        $s.Gate | Should -Be 'Shared'
+        $s.GateState | Should -Be 'Shared'
+        $s.RateLimitStore | Should -Be $garnet.Configuration
+        $s.Processes | Should -Be 1
+        $s.StoreRoundTripMs | Should -BeGreaterThan 0
+        $s.Fallbacks | Should -Be 0
+        ($s | Format-List | Out-String) | Should -Match 'Shared'
+    }
+
+    It 'keeps the local gate, and loads no Redis assembly, without the option' {
+        Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore ''
+        $s = Get-LeadspaceRateStatus
+        $s.Gate | Should -Be 'Local'
+        $s.RateLimitStore | Should -BeNullOrEmpty
+    }
+
+    It 'reads $env:LEADSPACE_RATE_LIMIT_STORE for runbooks; -RateLimitStore '''' ignores it' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'
+'gate=' + (Get-LeadspaceRateStatus).Gate
+'store=' + (Get-LeadspaceConnection).RateLimitStore
+Disconnect-Leadspace
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RateLimitStore ''
+'then=' + (Get-LeadspaceRateStatus).Gate
+"@ -Environment @{ LEADSPACE_RATE_LIMIT_STORE = $garnet.Configuration }
+        $r.Text | Should -Match 'gate=Shared'
+        $r.Text | Should -Match ([regex]::Escape("store=$($garnet.Configuration)"))
+        $r.Text | Should -Match 'then=Local'
+    }
+
+    It 'an unreachable store at connect is a clear error' {
+        $closed = "127.0.0.1:$(Get-FreeTcpPort),connectTimeout=2000"
+        { Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore $closed -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LeadspaceRateLimitStoreUnreachable,Leadspace.Commands.ConnectLeadspaceCommand'
+        @(Get-LeadspaceConnection -All -ErrorAction SilentlyContinue).Count | Should -Be 0
+    }
+
+    It 'a wrong password is a clear error, and a password is never shown: errors, verbose, debug, connection, status' {
+        $secured = Start-GarnetServer -ArgumentList @('--lua', '--lua-transaction-mode', '--auth', 'Password', '--password', 'right-9f1c2e')
+        try {
+            $wrong = "$($secured.Configuration),password=wrong-47ab1d"
+            $err = $null
+            try { Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore $wrong -ErrorAction Stop } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            $err.FullyQualifiedErrorId | Should -Be 'LeadspaceRateLimitStoreAuthenticationFailed,Leadspace.Commands.ConnectLeadspaceCommand'
+            $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $errText = ($err | Format-List * -Force | Out-String) + $err.Exception.ToString() + ($err.TargetObject | Out-String)
+            $errText | Should -Not -Match 'wrong-47ab1d'
+            $errText | Should -Match 'password=\(redacted\)'
+
+            $DebugPreference = 'Continue'
+            $right = "$($secured.Configuration),password=right-9f1c2e"
+            $all = & {
+                $c = Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore $right -PassThru -Verbose
+                $c | Format-List * | Out-String
+                $c.ToString()
+                Get-LeadspaceConnection | Out-String
+                1..3 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -Verbose | Out-String
+                Get-LeadspaceRateStatus | Format-List * | Out-String
+                (Get-LeadspaceRateStatus).ToString()
+            } *>&1 | Out-String
+            $all | Should -Not -Match 'right-9f1c2e'
+            $all | Should -Match 'password=\(redacted\)'
+            (Get-LeadspaceRateStatus).Gate | Should -Be 'Shared'
+        }
+        finally {
+            Disconnect-Leadspace -All
+            Stop-GarnetServer -Server $secured
+        }
+    }
+
+    It 'one program in one process uses one store or none' {
+        Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore ''
+        { Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RateLimitStore $garnet.Configuration -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LeadspaceRateLimitStoreConflict,Leadspace.Commands.ConnectLeadspaceCommand'
+        (Get-LeadspaceRateStatus).Gate | Should -Be 'Local'
+    }
+
+    It 'works next to another module''s StackExchange.Redis loaded before it, each in its own load context' {
+        $otherRedis | Should -Exist
+        $r = Invoke-FreshPwsh @"
+`$other = [Reflection.Assembly]::LoadFrom('$otherRedis')
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RateLimitStore '$($garnet.Configuration)'
+'rows=' + @(1..5 | ForEach-Object { [pscustomobject]@{ Company = "C`$_" } } | Invoke-LeadspaceEnrichment | Where-Object HttpStatus -eq 200).Count
+'gate=' + (Get-LeadspaceRateStatus).Gate
+foreach (`$a in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'StackExchange.Redis' }) {
+    'loaded=' + [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$a).Name + '|' + [Diagnostics.FileVersionInfo]::GetVersionInfo(`$a.Location).FileVersion
+}
+"@
+        $r.Text | Should -Match 'rows=5'
+        $r.Text | Should -Match 'gate=Shared'
+        $r.Text | Should -Match 'loaded=Default\|2\.6\.70'
+        $r.Text | Should -Match 'loaded=Leadspace\.RateLimitStore\|2\.8\.16'
+    }
+
+    It 'leaves the default load context free for another module''s StackExchange.Redis loaded after it' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RateLimitStore '$($garnet.Configuration)'
+'rows=' + @(1..3 | ForEach-Object { [pscustomobject]@{ Company = "C`$_" } } | Invoke-LeadspaceEnrichment | Where-Object HttpStatus -eq 200).Count
+`$other = [Reflection.Assembly]::LoadFrom('$otherRedis')
+'other=' + [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$other).Name + '|' + [Diagnostics.FileVersionInfo]::GetVersionInfo(`$other.Location).FileVersion
+'again=' + @(1..3 | ForEach-Object { [pscustomobject]@{ Company = "D`$_" } } | Invoke-LeadspaceEnrichment | Where-Object HttpStatus -eq 200).Count
+"@
+        $r.Text | Should -Match 'rows=3'
+        $r.Text | Should -Match 'other=Default\|2\.6\.70'
+        $r.Text | Should -Match 'again=3'
+    }
+
+    Context 'Three separate pwsh processes, one program, against one simulator at --rate 30' {
+        It 'with the store: never more than 30 accepted calls in any second, at most one 429 per process, every row out' {
+            $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 90 -RateLimitStore $garnet.Configuration
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            foreach ($run in $runs) {
+                $run.Out | Should -Be 90
+                $run.Good | Should -Be 90
+                $run.InOrder | Should -BeTrue
+                $run.Gate | Should -Be 'Shared'
+                $run.Fallbacks | Should -Be 0
+            }
+            # Processes that took grants in the last minute: these three, and any earlier test's of the same program.
+            ($runs.Processes | Measure-Object -Maximum).Maximum | Should -BeGreaterOrEqual 3
+            $stats.maxAcceptedInAnyWindow | Should -BeLessOrEqual 30
+            [int] $stats.statusCounts['429'] | Should -BeLessOrEqual 3
+            $stats.duplicateCharges | Should -Be 0
+        }
+
+        It 'without the store: each process keeps only its own limit, and the server answers 429s' {
+            $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 90
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            foreach ($run in $runs) { $run.Gate | Should -Be 'Local'; $run.Good | Should -Be 90 }
+            [int] $stats.statusCounts['429'] | Should -BeGreaterThan 3
+        }
+
+        It 'the store killed mid-run and restarted: every row out, within the limit while falling back, one warning each, rejoined' {
+            $store = Start-GarnetServer
+            $holder = @{ Restarted = $null }
+            try {
+                $during = {
+                    param($simulator)
+                    $deadline = [DateTime]::UtcNow.AddSeconds(120)
+                    while ((Get-LeadspaceSimulatorStats -Simulator $simulator).calls -lt 60 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                    Stop-GarnetServer -Server $store
+                    $killedAt = (Get-LeadspaceSimulatorStats -Simulator $simulator).calls
+                    while ((Get-LeadspaceSimulatorStats -Simulator $simulator).calls -lt $killedAt + 45 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                    $holder.Restarted = Start-GarnetServer -Port $store.Port
+                }
+                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 150 -RateLimitStore $store.Configuration -During $during
+                $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+                foreach ($run in $runs) {
+                    $run.Out | Should -Be 150
+                    $run.Good | Should -Be 150
+                    $run.InOrder | Should -BeTrue
+                    $run.Fallbacks | Should -BeGreaterOrEqual 1
+                    @($run.Warnings).Count | Should -Be 1 -Because 'one warning, however often the store came and went in that minute'
+                    $run.Warnings[0] | Should -Match 'did not answer'
+                    $run.FallbackRate | Should -BeLessOrEqual 10 -Because 'the limit shared by the three processes seen'
+                    $run.GateState | Should -BeIn 'Shared', 'Rejoining' -Because 'it rejoined the restarted store'
+                }
+                $stats.maxAcceptedInAnyWindow | Should -BeLessOrEqual 30
+                $stats.duplicateCharges | Should -Be 0
+            }
+            finally {
+                Stop-GarnetServer -Server $store
+                if ($holder.Restarted) { Stop-GarnetServer -Server $holder.Restarted }
+            }
+        }
+    }
+}
