@@ -224,7 +224,12 @@ function Invoke-TestTask {
     $pesterExit = Invoke-FreshPwsh -File (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1') -ArgumentList @(
         '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $pesterSummary,
         '-ResultPath', (Join-Path $TestResults 'pester.xml'), '-PackagePath', $PackageOut)
-    $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { $null }
+    if ($null -eq $pester -or $pester.Passed -isnot [long] -and $pester.Passed -isnot [int] -or $null -eq $pester.Failed) {
+        # No readable summary: the suite crashed or its result was lost. Never report that as a pass.
+        Write-Host "The Pester summary ($pesterSummary) is missing or unreadable: counted as a failure." -ForegroundColor Red
+        $pester = [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
 
     $passed = $xunit.Passed + $pester.Passed
     $failed = $xunit.Failed + $pester.Failed

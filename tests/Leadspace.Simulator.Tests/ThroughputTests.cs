@@ -6,9 +6,11 @@ namespace Leadspace.Simulator.Tests;
 
 public sealed class ThroughputTests(ITestOutputHelper output)
 {
-    /// <summary>64 concurrent HttpClient loops against --rate 0 for ~2 s. Prints the figure; asserts only a low floor.</summary>
+    /// <summary>64 concurrent HttpClient loops against --rate 0 for ~2 s: every answer is a 200 and counted once. The
+    /// calls/s figure is printed for information only: throughput is measured by the benchmark (build.ps1 -Task Bench,
+    /// scenario B), never asserted in a test that a busy machine would fail.</summary>
     [Fact]
-    public async Task SustainsWellAboveTwoThousandCallsPerSecondTarget()
+    public async Task SixtyFourConcurrentClientsAreAllAnsweredAndCountedOnce()
     {
         await using var host = await Sim.StartAsync(o => { o.Rate = 0; o.NoMatchRate = 0.15; });
         using var client = Sim.Client(host);
@@ -35,7 +37,8 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         sw.Stop();
         var rate = ok / sw.Elapsed.TotalSeconds;
         output.WriteLine($"{ok} calls in {sw.Elapsed.TotalSeconds:F2} s = {rate:F0} calls/s (client and server in one process)");
+        Assert.True(ok > 0);
         Assert.Equal(ok, host.Stats.Status(200));
-        Assert.True(rate > 200, $"only {rate:F0} calls/s");
+        Assert.Equal(ok, host.Stats.CreditsCharged);
     }
 }

@@ -80,15 +80,23 @@ public class SimulatorIntegrationTests
     }
 
     [Fact]
-    public async Task TheServerNeverSeesMoreThanTheConfiguredRateInAnyOneSecondWindow()
+    public async Task TheGateIsOnTheWayToTheServerAndPacesWhatArrives()
     {
         // The server does not limit here: it only measures what arrives, in a true sliding window.
         await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Rate = 0, LatencyMs = 20, JitterMs = 10 });
         using var client = Client(sim, 25);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var results = Run(client, 100);
+        watch.Stop();
         Assert.Equal(100, results.Count);
         var stats = sim.GetStats();
-        Assert.True(stats.MaxAcceptedInAnyWindow <= 25, $"{stats.MaxAcceptedInAnyWindow} calls arrived within one second");
+        // At most 25 grants in any 1.025 s: 100 calls cannot take less than three such windows, whatever the machine
+        // (a busy machine only makes the run slower, so this bound never fails by chance).
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(3 * 1.025), $"100 calls at 25/s took only {watch.Elapsed}");
+        // The exact window bound is proved on the gate's own clock (RateGateTests). What the server sees also carries
+        // this machine's scheduling (a call granted on time may leave late, beside the next window's first ones), so
+        // here the check is that nothing bursts: an unpaced client would put all 64 calls of its window in one second.
+        Assert.True(stats.MaxAcceptedInAnyWindow < 2 * 25, $"{stats.MaxAcceptedInAnyWindow} calls arrived within one second");
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 # Runs every example of the cmdlet help (src/Leadspace/help/*.md) as a user would, offline: against the simulator,
 # with the interactive commands an example calls (Read-Host, Get-Credential, Get-Secret) answering with the
 # simulator's credentials, the LEADSPACE_* variables pointing at it, the files it names (leads.csv, accounts.csv…)
-# made in a scratch folder, and absolute /data/ paths moved into that folder. Each example runs in its own runspace
+# made in a scratch folder, absolute /data/ paths moved into that folder, and the example store 'redis01.corp…'
+# replaced by a Garnet started from the tool manifest. Environment variables an example sets are restored after it. Each example runs in its own runspace
 # and must end without a terminating error; row errors are allowed only where the input has invalid rows.
 
 BeforeDiscovery {
@@ -25,6 +26,8 @@ Describe 'Help example' {
         . (Join-Path $PSScriptRoot 'TestSetup.ps1')
         $script:repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
         $script:sim = Start-LeadspaceSimulator -Token 'example-token' -ArgumentList @('--program-id', 'acme-prod', '--oauth-secret', 'example-secret', '--rate', '0')
+        Import-Module (Join-Path $PSScriptRoot 'Fleet.psm1') -Force
+        $script:garnet = $null   # started by the first example that names a store
         $script:scratch = Join-Path ([IO.Path]::GetTempPath()) ('leadspace-examples-' + [guid]::NewGuid())
         New-Item -ItemType Directory -Path $scratch, (Join-Path $scratch 'data') | Out-Null
         $leads = Import-Csv (Join-Path $repo 'samples/leads.csv')
@@ -38,7 +41,8 @@ Describe 'Help example' {
         $script:savedPath = $env:PSModulePath
         $env:PSModulePath = (Split-Path (Split-Path $ModulePath)) + [IO.Path]::PathSeparator + $env:PSModulePath
         $script:savedEnv = @{}
-        foreach ($k in 'LEADSPACE_API_TOKEN', 'LEADSPACE_PROGRAM_ID', 'LEADSPACE_BASE_URI', 'LEADSPACE_OAUTH_SECRET') { $savedEnv[$k] = [Environment]::GetEnvironmentVariable($k) }
+        foreach ($k in 'LEADSPACE_API_TOKEN', 'LEADSPACE_PROGRAM_ID', 'LEADSPACE_BASE_URI', 'LEADSPACE_OAUTH_SECRET', 'LEADSPACE_RATE_LIMIT_STORE') { $savedEnv[$k] = [Environment]::GetEnvironmentVariable($k) }
+        $env:LEADSPACE_RATE_LIMIT_STORE = $null
         $env:LEADSPACE_API_TOKEN = 'example-token'; $env:LEADSPACE_PROGRAM_ID = 'acme-prod'; $env:LEADSPACE_BASE_URI = $sim.BaseUri
         $script:prelude = @'
 function Read-Host { param([Parameter(Position = 0)] $Prompt, [switch] $AsSecureString) ConvertTo-SecureString 'example-token' -AsPlainText -Force }
@@ -56,16 +60,26 @@ $cred = $emeaCred = $usCred = [pscredential]::new('acme-prod', (ConvertTo-Secure
         $env:PSModulePath = $savedPath
         foreach ($k in $savedEnv.Keys) { [Environment]::SetEnvironmentVariable($k, $savedEnv[$k]) }
         if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        if ($garnet) { Stop-GarnetServer -Server $garnet }
         Remove-Item $scratch -Recurse -Force -ErrorAction SilentlyContinue
     }
 
     It '<Name> runs' -ForEach $examples {
         $code = $Code -replace '(?<![\w.])/data/', ((Join-Path $scratch 'data') + '/')
+        if ($code -match "redis01\.corp[^']*") {
+            if (-not $garnet) { $script:garnet = Start-GarnetServer }
+            $code = $code -replace "redis01\.corp[^']*", $garnet.Configuration
+        }
+        $environment = @{}
+        foreach ($k in [Environment]::GetEnvironmentVariables().Keys) { if ("$k" -like 'LEADSPACE_*') { $environment["$k"] = [Environment]::GetEnvironmentVariable("$k") } }
         # Examples written for a clone of the repository run at its root; the others in the scratch folder.
         $where = if ($code -match '\./(out|tests|samples)/') { $repo } else { $scratch }
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript("Set-Location '$where'; Import-Module '$ModulePath'; $prelude; Connect-Leadspace -RequestsPerSecond 500`n" + $code + "`n'EXAMPLE-COMPLETED'")
+            # Connected beforehand as a user would be, except where the example connects a program through a store
+            # (a program connected without one in the process refuses a second connection with one).
+            $connect = if ($code -match 'RATE_LIMIT_STORE|-RateLimitStore') { '' } else { 'Connect-Leadspace -RequestsPerSecond 500' }
+            $null = $ps.AddScript("Set-Location '$where'; Import-Module '$ModulePath'; $prelude; $connect`n" + $code + "`n'EXAMPLE-COMPLETED'")
             $out = $ps.Invoke()
             $ps.InvocationStateInfo.State | Should -Be 'Completed' -Because "$($ps.InvocationStateInfo.Reason)"
             @($out | ForEach-Object { "$_" }) | Should -Contain 'EXAMPLE-COMPLETED'
@@ -78,6 +92,11 @@ $cred = $emeaCred = $usCred = [pscredential]::new('acme-prod', (ConvertTo-Secure
         finally {
             $ps.Dispose()
             Disconnect-Leadspace -All
+            # An example may set a LEADSPACE_* variable (a runbook would): never let it reach the next example or test file.
+            foreach ($k in @([Environment]::GetEnvironmentVariables().Keys | Where-Object { "$_" -like 'LEADSPACE_*' })) {
+                if (-not $environment.ContainsKey("$k")) { [Environment]::SetEnvironmentVariable("$k", $null) }
+            }
+            foreach ($k in $environment.Keys) { [Environment]::SetEnvironmentVariable($k, $environment[$k]) }
         }
     }
 }

@@ -25,7 +25,9 @@ if ($ResultPath) {
     $config.TestResult.OutputPath = $ResultPath
     $config.TestResult.OutputFormat = 'NUnitXml'
 }
-$result = Invoke-Pester -Configuration $config
+# Only Pester's own result object counts: anything else a test file lets fall into the pipeline is ignored.
+$result = @(Invoke-Pester -Configuration $config) | Where-Object { $_ -is [Pester.Run] } | Select-Object -Last 1
+if ($null -eq $result) { throw 'Invoke-Pester returned no result.' }
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
     ConvertTo-Json | Set-Content -Path $SummaryPath -Encoding utf8
