@@ -124,7 +124,7 @@ function Invoke-BuildTask {
     New-Item -ItemType Directory -Path $storeOut -Force | Out-Null
     $notStore = 'Leadspace.dll', 'System.Text.Json.dll', 'System.Text.Encodings.Web.dll', 'System.Threading.RateLimiting.dll', 'System.Management.Automation.dll'
     Get-ChildItem $storeBin -Filter *.dll | Where-Object { $_.Name -notin $notStore } | Copy-Item -Destination $storeOut
-    Copy-Item (Join-Path $storeBin 'Leadspace.RateLimitStore.pdb') -Destination $storeOut
+    # No pdb here either, as for Leadspace.dll: the build is deterministic, a pdb from the same commit matches.
 
     # Help: markdown sources in src/Leadspace/help become MAML (Get-Help) and about_ topics in en-US/.
     & (Join-Path $Root 'src/Leadspace/help/Build-Help.ps1') -OutputPath (Join-Path $ModuleOut 'en-US')

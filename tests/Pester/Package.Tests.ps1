@@ -62,7 +62,7 @@ Describe 'Leadspace.<version>.nupkg (the module, for Install-PSResource)' {
 
     It 'holds the manifest, the format file, the licence, the help and assemblies' {
         $files = @($payload | Where-Object { $_ -notlike '*.dll' } | Sort-Object)
-        $files | Should -Be @('en-US/about_Leadspace.help.txt', 'en-US/Leadspace.dll-Help.xml', 'Leadspace.Format.ps1xml', 'Leadspace.psd1', 'LICENSE' | Sort-Object)
+        $files | Should -Be @('en-US/about_Leadspace.help.txt', 'en-US/Leadspace.dll-Help.xml', 'Leadspace.Format.ps1xml', 'Leadspace.psd1', 'Leadspace.Types.ps1xml', 'LICENSE' | Sort-Object)
         $payload | Should -Contain 'Leadspace.dll'
     }
 
@@ -71,15 +71,20 @@ Describe 'Leadspace.<version>.nupkg (the module, for Install-PSResource)' {
         $payload | Where-Object { $_ -match '(^|/)(System\.Management\.Automation|Microsoft\.PowerShell\.[^/]*)\.dll$' } | Should -BeNullOrEmpty
         # Every shipped assembly is in Leadspace.dll's reference closure (PSResourceGet packs whatever the folder holds).
         $shipped = @{}
-        foreach ($dll in $payload | Where-Object { $_ -like '*.dll' }) { $shipped[[IO.Path]::GetFileNameWithoutExtension($dll)] = $dll }
+        foreach ($dll in $payload | Where-Object { $_ -like '*.dll' }) {
+            $name = [IO.Path]::GetFileNameWithoutExtension($dll)
+            if ($shipped.ContainsKey($name)) { $name = "$name ($dll)" }   # the same assembly in RateLimitStore/ as well
+            $shipped[$name] = $dll
+        }
         $reached = [Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
-        $queue = [Collections.Generic.Queue[string]]::new(); $queue.Enqueue('Leadspace')
+        # Two roots: the module, and the rate limit store it loads by path (RateLimitStore/) for -RateLimitStore.
+        $queue = [Collections.Generic.Queue[string]]::new(); $queue.Enqueue('Leadspace'); $queue.Enqueue('Leadspace.RateLimitStore')
         while ($queue.Count) {
             $name = $queue.Dequeue()
             if (-not $shipped.ContainsKey($name) -or -not $reached.Add($name)) { continue }
             foreach ($ref in Get-AssemblyReference (Get-ZipEntryBytes $ModulePackage $shipped[$name])) { $queue.Enqueue($ref) }
         }
-        @($shipped.Keys | Where-Object { -not $reached.Contains($_) }) | Should -BeNullOrEmpty -Because 'nothing unreferenced should ship'
+        @($shipped.Keys | Where-Object { -not $reached.Contains(($_ -replace ' \(.*\)$', '')) }) | Should -BeNullOrEmpty -Because 'nothing unreferenced should ship'
         $reached | Should -Contain 'System.Threading.RateLimiting'
     }
 
