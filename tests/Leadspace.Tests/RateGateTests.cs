@@ -24,7 +24,8 @@ public class RateGateTests
         public void Advance(double seconds) => Now += (long)(seconds * Stopwatch.Frequency);
     }
 
-    private static int MaxInAnyWindow(List<long> grants, double windowSeconds)
+    /// <summary>The most grants in any window of <paramref name="windowSeconds"/> (grants in Stopwatch ticks, sorted).</summary>
+    internal static int MaxInAnyWindow(List<long> grants, double windowSeconds)
     {
         long window = (long)(windowSeconds * Stopwatch.Frequency);
         int max = 0, start = 0;

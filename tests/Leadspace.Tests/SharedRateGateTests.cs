@@ -77,17 +77,7 @@ public class SharedRateGateTests
         return (gate, store, time);
     }
 
-    private static int MaxInAnyWindow(List<long> grants, double windowSeconds)
-    {
-        long window = (long)(windowSeconds * Stopwatch.Frequency);
-        int max = 0, start = 0;
-        for (int end = 0; end < grants.Count; end++)
-        {
-            while (grants[end] - grants[start] >= window) start++;
-            max = Math.Max(max, end - start + 1);
-        }
-        return max;
-    }
+    private static int MaxInAnyWindow(List<long> grants, double windowSeconds) => RateGateTests.MaxInAnyWindow(grants, windowSeconds);
 
     [Fact]
     public async Task EachGrantIsOneReservationAndWaitsUntilTheReservedTime()

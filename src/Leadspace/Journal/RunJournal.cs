@@ -397,18 +397,18 @@ namespace Leadspace.Journal
         /// <summary>A 2xx answer: the credit is spent; the answer is kept for later runs and identical rows.</summary>
         public void RecordDone(string key, int httpStatus, int attempts, string? json, string? message)
         {
+            void Head(Utf8JsonWriter w)
+            {
+                w.WriteString("t", "done");
+                w.WriteString("k", key);
+                w.WriteString("at", Now());
+                w.WriteNumber("status", httpStatus);
+                w.WriteNumber("attempts", attempts);
+            }
             if (!Durable && json != null)
             {
                 // The temporary store is read by this run only: keep the answer as text, without re-parsing it.
-                Append(w =>
-                {
-                    w.WriteString("t", "done");
-                    w.WriteString("k", key);
-                    w.WriteString("at", Now());
-                    w.WriteNumber("status", httpStatus);
-                    w.WriteNumber("attempts", attempts);
-                    w.WriteString("text", json);
-                }, index: (k: key, kind: "done"));
+                Append(w => { Head(w); w.WriteString("text", json); }, index: (k: key, kind: "done"));
                 return;
             }
             JsonDocument? doc = null;
@@ -421,11 +421,7 @@ namespace Leadspace.Journal
             {
                 Append(w =>
                 {
-                    w.WriteString("t", "done");
-                    w.WriteString("k", key);
-                    w.WriteString("at", Now());
-                    w.WriteNumber("status", httpStatus);
-                    w.WriteNumber("attempts", attempts);
+                    Head(w);
                     if (doc != null) { w.WritePropertyName("body"); doc.RootElement.WriteTo(w); }
                     else
                     {
