@@ -180,7 +180,10 @@ namespace Leadspace.Journal
         public static RunJournal OpenTemporary(Clock? clock = null)
         {
             var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "leadspace-answers-" + Guid.NewGuid().ToString("N") + ".jsonl");
-            var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            bool windows = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
+            var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, windows ? FileOptions.DeleteOnClose : FileOptions.None);
+            // Elsewhere the name goes at once (the open file lives on), so that even a killed process leaves nothing behind.
+            if (!windows) File.Delete(path);
             return new RunJournal(file, null, durable: false, clock ?? Clock.System, null);
         }
 
