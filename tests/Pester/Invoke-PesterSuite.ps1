@@ -1,14 +1,15 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Runs every tests/Pester/*.Tests.ps1 against the built module (called by build.ps1 -Task Test in a fresh pwsh).
+    Runs every tests/Pester/*.Tests.ps1, and the sample runbook's samples/runbook/Runbook.Tests.ps1, against the built
+    module (called by build.ps1 -Task Test in a fresh pwsh).
 #>
 param(
     [Parameter(Mandatory)][string] $PesterPath,
     [Parameter(Mandatory)][string] $ModulePath,
     [Parameter(Mandatory)][string] $SummaryPath,
     [string] $ResultPath,
-    # out/packages, written by build.ps1 -Task Package (Package.Tests.ps1 installs from it)
+    # out/packages, written by build.ps1 -Task Package (Package.Tests.ps1 and Runbook.Tests.ps1 install from it)
     [string] $PackagePath
 )
 $ErrorActionPreference = 'Stop'
@@ -17,7 +18,8 @@ $env:LEADSPACE_TEST_MODULE = (Resolve-Path $ModulePath).Path
 if ($PackagePath) { $env:LEADSPACE_TEST_PACKAGES = (Resolve-Path $PackagePath).Path }
 
 $config = New-PesterConfiguration
-$config.Run.Path = $PSScriptRoot
+# Resolve-Path: a moved or deleted sample test fails the suite instead of silently running fewer tests.
+$config.Run.Path = @($PSScriptRoot, (Resolve-Path (Join-Path $PSScriptRoot '../../samples/runbook/Runbook.Tests.ps1')).Path)
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 if ($ResultPath) {
