@@ -161,7 +161,7 @@ namespace Leadspace.Engine
             {
                 try
                 {
-                    var call = new CallResult { Response = EnrichmentResponse.Parse(answer.Body), HttpStatus = answer.HttpStatus, Attempts = answer.Attempts, Sent = true };
+                    var call = new CallResult { Response = answer.Response ?? EnrichmentResponse.Parse(answer.Body), HttpStatus = answer.HttpStatus, Attempts = answer.Attempts, Sent = true };
                     result = Shape(rowNumber, request, call);
                 }
                 catch (Exception ex) when (!(ex is OutOfMemoryException))

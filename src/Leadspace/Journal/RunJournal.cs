@@ -27,10 +27,12 @@ namespace Leadspace.Journal
     /// <summary>An answer recorded in the journal.</summary>
     public sealed class JournalAnswer
     {
-        internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message)
+        internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message, EnrichmentResponse? response = null)
         {
-            HttpStatus = httpStatus; Attempts = attempts; At = at; Body = body; Message = message;
+            HttpStatus = httpStatus; Attempts = attempts; At = at; Body = body; Message = message; Response = response;
         }
+        /// <summary>The answer already read into the typed model (the journal parses each line once).</summary>
+        public EnrichmentResponse? Response { get; }
         public int HttpStatus { get; }
         public int Attempts { get; }
         public DateTimeOffset At { get; }
@@ -353,12 +355,18 @@ namespace Leadspace.Journal
                 _file.Position = _file.Length;
                 using var doc = JsonDocument.Parse(bytes.AsMemory(0, got));
                 var root = doc.RootElement;
-                string? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.GetRawText()
-                    : root.TryGetProperty("text", out var text) ? text.GetString() : null;
+                string? body = null;
+                EnrichmentResponse? response = null;
+                if (root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null)
+                {
+                    body = b.GetRawText();
+                    response = EnrichmentResponse.Read(b); // one parse of the line serves the replay
+                    response.Json = body;
+                }
                 string? message = root.TryGetProperty("message", out var m) ? m.GetString() : null;
                 int status = root.TryGetProperty("status", out var s) ? s.GetInt32() : 200;
                 int attempts = root.TryGetProperty("attempts", out var a) ? a.GetInt32() : 1;
-                answer = new JournalAnswer(status, attempts, state.DoneAt, body, message);
+                answer = new JournalAnswer(status, attempts, state.DoneAt, body, message, response);
                 return true;
             }
         }
@@ -400,40 +408,53 @@ namespace Leadspace.Journal
         /// <summary>A 2xx answer: the credit is spent; the answer is kept for later runs and identical rows.</summary>
         public void RecordDone(string key, int httpStatus, int attempts, string? json, string? message)
         {
-            void Head(Utf8JsonWriter w)
-            {
-                w.WriteString("t", "done");
-                w.WriteString("k", key);
-                w.WriteString("at", Now());
-                w.WriteNumber("status", httpStatus);
-                w.WriteNumber("attempts", attempts);
-            }
-            if (!Durable && json != null)
-            {
-                // The temporary store is read by this run only: keep the answer as text, without re-parsing it.
-                Append(w => { Head(w); w.WriteString("text", json); }, index: (k: key, kind: "done"));
-                return;
-            }
+            // A one-line answer is copied as it is (the writer only checks that it is JSON: no second parse, no
+            // escaping); one that spans lines, which a JSON-lines record cannot, is rewritten compact; one that is not
+            // JSON at all is recorded as unreadable, with the message.
             JsonDocument? doc = null;
-            if (json != null)
+            if (json != null && json.IndexOfAny(LineBreaks) >= 0)
             {
                 try { doc = JsonDocument.Parse(json); }
-                catch (JsonException) { doc = null; }
+                catch (JsonException) { json = null; }
+            }
+            else if (json != null && !IsJson(json))
+            {
+                json = null;
             }
             using (doc)
             {
                 Append(w =>
                 {
-                    Head(w);
-                    if (doc != null) { w.WritePropertyName("body"); doc.RootElement.WriteTo(w); }
+                    w.WriteString("t", "done");
+                    w.WriteString("k", key);
+                    w.WriteString("at", Now());
+                    w.WriteNumber("status", httpStatus);
+                    w.WriteNumber("attempts", attempts);
+                    w.WritePropertyName("body");
+                    if (doc != null) doc.RootElement.WriteTo(w);
+                    else if (json != null) w.WriteRawValue(json, skipInputValidation: true);
                     else
                     {
-                        w.WriteNull("body");
+                        w.WriteNullValue();
                         w.WriteString("message", message ?? "The answer could not be read.");
                     }
                 }, index: (k: key, kind: "done"));
             }
         }
+
+        /// <summary>A forward-only scan (no document built): whether the text is one complete JSON value.</summary>
+        private static bool IsJson(string text)
+        {
+            try
+            {
+                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+                while (reader.Read()) { }
+                return reader.BytesConsumed > 0;
+            }
+            catch (JsonException) { return false; }
+        }
+
+        private static readonly char[] LineBreaks = { '\n', '\r', '\u2028', '\u2029' };
 
         /// <summary>The request ended without a 2xx; <paramref name="possibleCharges"/> of its sends (earlier runs
         /// included) may have been charged.</summary>

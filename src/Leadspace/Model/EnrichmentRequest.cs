@@ -111,12 +111,13 @@ namespace Leadspace.Model
             {
                 WriteTo(w, canonical: true);
             }
-            using var sha = SHA256.Create();
-            var hash = sha.ComputeHash(ms.GetBuffer(), 0, (int)ms.Length);
+            var hash = (_sha ??= SHA256.Create()).ComputeHash(ms.GetBuffer(), 0, (int)ms.Length);
             var sb = new StringBuilder(32);
             for (int i = 0; i < 16; i++) sb.Append(hash[i].ToString("x2", CultureInfo.InvariantCulture));
             return sb.ToString();
         }
+
+        [ThreadStatic] private static SHA256? _sha; // one per thread: creating one per row costs more than hashing
 
         public void WriteTo(Utf8JsonWriter w) => WriteTo(w, canonical: false);
 
