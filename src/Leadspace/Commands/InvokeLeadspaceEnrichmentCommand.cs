@@ -118,6 +118,8 @@ namespace Leadspace.Commands
         internal static readonly TimeSpan MaxFinish = TimeSpan.FromSeconds(60);
 
         private RunJournal? _journal;
+        /// <summary>The -CheckpointPath journal; null without one (the temporary answer store of dedupe is not one).</summary>
+        private RunJournal? Checkpoint => _journal != null && _journal.Durable ? _journal : null;
         private readonly HashSet<string> _whatIfKeys = new HashSet<string>(StringComparer.Ordinal);
         private bool _stopOnError, _ended, _summarySet;
         private string? _ending;
@@ -282,7 +284,7 @@ namespace Leadspace.Commands
         {
             try { _stop.Cancel(); } catch (ObjectDisposedException) { }
             // With a journal, calls on the wire may still answer into it (see Dispose); without one, they stop at once.
-            if (_journal != null && _journal.Durable) _engine?.StopSending();
+            if (Checkpoint != null) _engine?.StopSending();
             else _engine?.Abort();
         }
 
@@ -293,11 +295,11 @@ namespace Leadspace.Commands
                 // The pipeline stopped early (Ctrl+C, -ErrorAction Stop, Select-Object -First, a terminating error).
                 _discarded = _engine.PaidCallsInWindow();
                 try { SetSummary(_ending ?? "Stopped"); } catch (Exception) { /* the session may be gone */ }
-                if (_journal != null && _journal.Durable && _connection != null)
+                if (Checkpoint is RunJournal journal && _connection != null)
                 {
                     // Calls on the wire are paid for: let them answer into the journal in the background (the next run
                     // on this journal waits for that), and return now. The connection stays leased until then.
-                    var engine = _engine; var journal = _journal; var lease = _lease;
+                    var engine = _engine; var lease = _lease;
                     var limit = _connection.Timeout < MaxFinish ? _connection.Timeout : MaxFinish;
                     var finishing = engine.FinishInBackground(limit, () => { journal.Dispose(); lease?.Dispose(); });
                     RunJournal.Closing(journal, finishing);
@@ -327,7 +329,7 @@ namespace Leadspace.Commands
             int paid = _engine.PaidCallsInWindow();
             try
             {
-                WriteVerbose(_journal != null && _journal.Durable
+                WriteVerbose(Checkpoint != null
                     ? $"The pipeline stopped early: {paid} paid call(s) not output yet; their answers go into the journal, and the next run with -CheckpointPath outputs them without calling."
                     : $"The pipeline stopped early: {paid} paid call(s) were discarded (answers not output). Use -CheckpointPath to keep them for the next run.");
             }
@@ -359,8 +361,8 @@ namespace Leadspace.Commands
                 InterruptedRowsNotResent = _engine?.InterruptedNotResent ?? 0,
                 Elapsed = elapsed,
                 CallsPerSecond = Math.Round((_engine?.CallsMade ?? 0) / Math.Max(0.001, elapsed.TotalSeconds), 2),
-                CheckpointPath = _journal != null && _journal.Durable ? _journal.Path : null,
-                JournalBytesWritten = _journal != null && _journal.Durable ? _journal.BytesWritten : 0,
+                CheckpointPath = Checkpoint?.Path,
+                JournalBytesWritten = Checkpoint?.BytesWritten ?? 0,
                 Ending = ending,
             };
             SessionState.PSVariable.Set(SummaryVariable, summary);

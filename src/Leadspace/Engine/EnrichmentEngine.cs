@@ -48,7 +48,6 @@ namespace Leadspace.Engine
         private readonly RunJournal? _journal;
         private readonly Queue<Entry> _window = new Queue<Entry>();
         private readonly Dictionary<string, Task<EnrichmentResult>> _pendingByKey = new Dictionary<string, Task<EnrichmentResult>>(StringComparer.Ordinal);
-        private readonly HashSet<string> _answeredThisRun = new HashSet<string>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stopSending = new CancellationTokenSource();
         private readonly CancellationTokenSource _abort = new CancellationTokenSource();
         private EnrichmentResult? _fatal;
@@ -116,8 +115,7 @@ namespace Leadspace.Engine
                 }
                 if (_journal!.TryGetAnswer(key, out var answer))
                 {
-                    bool duplicate;
-                    lock (_answeredThisRun) duplicate = _answeredThisRun.Contains(key);
+                    bool duplicate = answer!.RecordedThisRun;
                     if (duplicate) Interlocked.Increment(ref _duplicates); else Interlocked.Increment(ref _fromJournal);
                     SubmitCompleted(input, Replay(rowNumber, request, answer!, duplicate ? ResultSource.Duplicate : ResultSource.Journal));
                     return;
@@ -221,15 +219,8 @@ namespace Leadspace.Engine
             {
                 try
                 {
-                    if (call.Charged)
-                    {
-                        journal.RecordDone(key, call.HttpStatus!.Value, call.Attempts, call.Response?.Json, call.Message);
-                        lock (_answeredThisRun) _answeredThisRun.Add(key);
-                    }
-                    else
-                    {
-                        journal.RecordFailed(key, call.PossibleCharges);
-                    }
+                    if (call.Charged) journal.RecordDone(key, call.HttpStatus!.Value, call.Attempts, call.Response?.Json, call.Message);
+                    else journal.RecordFailed(key, call.PossibleCharges);
                 }
                 catch (Exception ex) when (!(ex is OutOfMemoryException))
                 {

@@ -27,10 +27,13 @@ namespace Leadspace.Journal
     /// <summary>An answer recorded in the journal.</summary>
     public sealed class JournalAnswer
     {
-        internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message, EnrichmentResponse? response = null)
+        internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message, EnrichmentResponse? response = null, bool recordedThisRun = false)
         {
-            HttpStatus = httpStatus; Attempts = attempts; At = at; Body = body; Message = message; Response = response;
+            HttpStatus = httpStatus; Attempts = attempts; At = at; Body = body; Message = message; Response = response; RecordedThisRun = recordedThisRun;
         }
+        /// <summary>True when this run recorded the answer (an identical row earlier in the input), false when an
+        /// earlier run did.</summary>
+        public bool RecordedThisRun { get; }
         /// <summary>The answer already read into the typed model (the journal parses each line once).</summary>
         public EnrichmentResponse? Response { get; }
         public int HttpStatus { get; }
@@ -73,7 +76,26 @@ namespace Leadspace.Journal
             public int Possible;        // from the last fail record
             public int Unresolved;      // sent records after the last fail/done record
             public DateTimeOffset LastAt;
+
+            /// <summary>Applies one record, read back or just written; false for a kind the journal does not know.</summary>
+            public bool Apply(string kind, DateTimeOffset at, int possible, long offset, int length)
+            {
+                LastAt = at;
+                switch (kind)
+                {
+                    case "sent": Unresolved++; return true;
+                    case "fail": Possible = possible; Unresolved = 0; return true;
+                    case "done":
+                        DoneOffset = offset; DoneLength = length; DoneAt = at;
+                        Possible = 0; Unresolved = 0;
+                        return true;
+                    default: return false;
+                }
+            }
         }
+
+        /// <summary>The file's length once opened: a done record at or after it was written by this run.</summary>
+        private long _openedLength;
 
         private RunJournal(FileStream file, string? path, bool durable, Clock clock, TimeSpan? maxAge, bool readOnly = false)
         {
@@ -253,6 +275,7 @@ namespace Leadspace.Journal
                 _warnings.Add($"The last line of the journal '{Path}' was incomplete ({line.Length} bytes, from a run that ended in the middle of a write); it was skipped" + (ReadOnly ? "." : " and removed."));
                 if (!ReadOnly) _file.SetLength(lastGood);
             }
+            _openedLength = lastGood;
             if (skipped > 0) _warnings.Add($"{skipped} unreadable line(s) of the journal '{Path}' were skipped.");
             if (!ReadOnly) _file.Position = _file.Length;
             var now = _clock.UtcNow;
@@ -313,18 +336,7 @@ namespace Leadspace.Journal
                 }
                 if (t == null || k == null) return false;
                 if (!_keys.TryGetValue(k, out var state)) _keys[k] = state = new KeyState();
-                state.LastAt = at;
-                switch (t)
-                {
-                    case "sent": state.Unresolved++; break;
-                    case "fail": state.Possible = possible; state.Unresolved = 0; break;
-                    case "done":
-                        state.DoneOffset = offset; state.DoneLength = bytes.Length; state.DoneAt = at;
-                        state.Possible = 0; state.Unresolved = 0;
-                        break;
-                    default: return false;
-                }
-                return true;
+                return state.Apply(t, at, possible, offset, bytes.Length);
             }
             catch (Exception ex) when (ex is JsonException || ex is FormatException || ex is InvalidOperationException)
             {
@@ -338,37 +350,41 @@ namespace Leadspace.Journal
         public bool TryGetAnswer(string key, out JournalAnswer? answer)
         {
             answer = null;
-            long offset; int length;
+            byte[] bytes;
+            int got = 0;
+            DateTimeOffset at;
+            bool thisRun;
             lock (_lock)
             {
                 if (!_keys.TryGetValue(key, out var state) || state.DoneOffset < 0 || !Fresh(state.DoneAt, _clock.UtcNow)) return false;
-                offset = state.DoneOffset; length = state.DoneLength;
-                var bytes = new byte[length];
-                _file.Position = offset;
-                int got = 0;
-                while (got < length)
+                at = state.DoneAt;
+                thisRun = state.DoneOffset >= _openedLength;
+                bytes = new byte[state.DoneLength];
+                _file.Position = state.DoneOffset;
+                while (got < bytes.Length)
                 {
-                    int n = _file.Read(bytes, got, length - got);
+                    int n = _file.Read(bytes, got, bytes.Length - got);
                     if (n == 0) break;
                     got += n;
                 }
                 _file.Position = _file.Length;
-                using var doc = JsonDocument.Parse(bytes.AsMemory(0, got));
-                var root = doc.RootElement;
-                string? body = null;
-                EnrichmentResponse? response = null;
-                if (root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null)
-                {
-                    body = b.GetRawText();
-                    response = EnrichmentResponse.Read(b); // one parse of the line serves the replay
-                    response.Json = body;
-                }
-                string? message = root.TryGetProperty("message", out var m) ? m.GetString() : null;
-                int status = root.TryGetProperty("status", out var s) ? s.GetInt32() : 200;
-                int attempts = root.TryGetProperty("attempts", out var a) ? a.GetInt32() : 1;
-                answer = new JournalAnswer(status, attempts, state.DoneAt, body, message, response);
-                return true;
             }
+            // Parsed outside the lock: the calls' answers are written meanwhile.
+            using var doc = JsonDocument.Parse(bytes.AsMemory(0, got));
+            var root = doc.RootElement;
+            string? body = null;
+            EnrichmentResponse? response = null;
+            if (root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null)
+            {
+                body = b.GetRawText();
+                response = EnrichmentResponse.Read(b); // one parse of the line serves the replay
+                response.Json = body;
+            }
+            string? message = root.TryGetProperty("message", out var m) ? m.GetString() : null;
+            int status = root.TryGetProperty("status", out var s) ? s.GetInt32() : 200;
+            int attempts = root.TryGetProperty("attempts", out var a) ? a.GetInt32() : 1;
+            answer = new JournalAnswer(status, attempts, at, body, message, response, thisRun);
+            return true;
         }
 
         /// <summary>Sends of the request in earlier runs that may have been charged without an answer: those a
@@ -412,14 +428,16 @@ namespace Leadspace.Journal
             // escaping); one that spans lines, which a JSON-lines record cannot, is rewritten compact; one that is not
             // JSON at all is recorded as unreadable, with the message.
             JsonDocument? doc = null;
+            byte[]? utf8 = null;
             if (json != null && json.IndexOfAny(LineBreaks) >= 0)
             {
                 try { doc = JsonDocument.Parse(json); }
-                catch (JsonException) { json = null; }
+                catch (JsonException) { }
             }
-            else if (json != null && !IsJson(json))
+            else if (json != null)
             {
-                json = null;
+                utf8 = Encoding.UTF8.GetBytes(json);
+                if (!IsJson(utf8)) utf8 = null;
             }
             using (doc)
             {
@@ -432,7 +450,7 @@ namespace Leadspace.Journal
                     w.WriteNumber("attempts", attempts);
                     w.WritePropertyName("body");
                     if (doc != null) doc.RootElement.WriteTo(w);
-                    else if (json != null) w.WriteRawValue(json, skipInputValidation: true);
+                    else if (utf8 != null) w.WriteRawValue(utf8, skipInputValidation: true);
                     else
                     {
                         w.WriteNullValue();
@@ -443,11 +461,11 @@ namespace Leadspace.Journal
         }
 
         /// <summary>A forward-only scan (no document built): whether the text is one complete JSON value.</summary>
-        private static bool IsJson(string text)
+        private static bool IsJson(byte[] utf8)
         {
             try
             {
-                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+                var reader = new Utf8JsonReader(utf8);
                 while (reader.Read()) { }
                 return reader.BytesConsumed > 0;
             }
@@ -486,26 +504,17 @@ namespace Leadspace.Journal
                 long offset = _file.Length;
                 _file.Position = offset;
                 buffer.WriteByte((byte)'\n');
-                var bytes = buffer.ToArray();
-                _file.Write(bytes, 0, bytes.Length); // one write: the record and its line end
+                int length = (int)buffer.Length;
+                _file.Write(buffer.GetBuffer(), 0, length); // one write: the record and its line end
                 _file.Flush(); // to the operating system: a killed process loses nothing written
                 if (sync) _file.Flush(true);
                 else _dirty = true;
-                _bytesWritten += bytes.Length;
+                _bytesWritten += length;
                 if (index.HasValue)
                 {
                     var (k, kind) = index.Value;
                     if (!_keys.TryGetValue(k, out var state)) _keys[k] = state = new KeyState();
-                    state.LastAt = _clock.UtcNow;
-                    switch (kind)
-                    {
-                        case "sent": state.Unresolved++; break;
-                        case "fail": state.Possible = possible; state.Unresolved = 0; break;
-                        case "done":
-                            state.DoneOffset = offset; state.DoneLength = bytes.Length - 1; state.DoneAt = state.LastAt;
-                            state.Possible = 0; state.Unresolved = 0;
-                            break;
-                    }
+                    state.Apply(kind, _clock.UtcNow, possible, offset, length - 1);
                 }
             }
         }
