@@ -26,9 +26,9 @@ namespace Leadspace.RateLimitStore
         /// <summary>How long a program's keys live after their last use.</summary>
         public static readonly TimeSpan KeyLifetime = TimeSpan.FromMinutes(2);
 
-        internal static readonly string ReserveScript = Script("reserve.lua");
-        internal static readonly string PenalizeScript = Script("penalize.lua");
-        internal static readonly string StatusScript = Script("status.lua");
+        internal static readonly string ReserveScript = Script("state.lua") + "\n" + Script("reserve.lua");
+        internal static readonly string PenalizeScript = Script("state.lua") + "\n" + Script("penalize.lua");
+        internal static readonly string StatusScript = Script("state.lua") + "\n" + Script("status.lua");
 
         private readonly ConnectionMultiplexer _connection;
         private readonly IDatabase _db;
@@ -151,7 +151,7 @@ namespace Leadspace.RateLimitStore
             };
         }
 
-        public async Task<StoreStatus> GetStatusAsync(string programKey, double requestsPerSecond, TimeSpan window)
+        public async Task<StoreStatus> GetStatusAsync(string programKey, TimeSpan window)
         {
             var result = await Run(StatusScript, Keys(programKey), new RedisValue[] { Microseconds(window) }).ConfigureAwait(false);
             return new StoreStatus

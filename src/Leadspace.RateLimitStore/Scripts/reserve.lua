@@ -9,10 +9,6 @@
 -- ARGV[8] send window in us: the caller sends within it after the reserved time or gives the grant back, so the grant
 --         is recorded at its latest possible send time (reserved + send window + cold delay)
 -- Returns {granted 1|0, wait us, reserved time us, processes in the last minute, factor x 1000}
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local function fmt(x) return string.format('%d', math.floor(x)) end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local rate = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cold = tonumber(ARGV[3])
@@ -21,20 +17,7 @@ local ttl = tonumber(ARGV[7])
 local sendWindow = tonumber(ARGV[8]) or 0
 local size = math.max(1, math.floor(rate))
 
-local st = redis.call('HMGET', KEYS[2], 'tat', 'paused', 'factor', 'penalty')
-local tat = tonumber(st[1]) or 0
-local paused = tonumber(st[2]) or 0
-local factor = tonumber(st[3]) or 1
-local penalty = tonumber(st[4]) or 0
--- After a 429 the rate recovers by 10 % of the limit per second, starting one second after it.
-if factor < 1 and penalty > 0 then
-  local since = (now - penalty) / 1000000 - 1
-  if since > 0 then
-    factor = math.min(1, factor + 0.1 * since)
-    penalty = now - 1000000
-    if factor >= 1 then penalty = 0 end
-  end
-end
+local tat, paused, factor, penalty = load_state(KEYS[2]) -- with the recovery after a 429 (state.lua)
 
 -- Pacing (GCRA at the effective rate, a small burst allowance at high rates, as the local gate).
 local eff = rate * factor
@@ -66,7 +49,7 @@ end
 
 redis.call('ZADD', KEYS[1], fmt(at + sendWindow + cold), ARGV[4])
 tat = math.max(tat, at) + interval
-redis.call('HSET', KEYS[2], 'tat', fmt(tat), 'paused', fmt(paused), 'factor', string.format('%.4f', factor), 'penalty', fmt(penalty))
+save_state(KEYS[2], tat, paused, factor, penalty)
 redis.call('PEXPIRE', KEYS[1], fmt(life))
 redis.call('PEXPIRE', KEYS[2], fmt(life))
 return {1, math.floor(at - now), math.floor(at), processes, math.floor(factor * 1000)}
