@@ -69,7 +69,7 @@ public class RedisRateLimitStoreTests
             Assert.Equal(90, granted.Count);
             Assert.True(MaxInAnyWindow(granted, 1_025_000) <= 30, $"{MaxInAnyWindow(granted, 1_025_000)} grants in one window");
             Assert.True(MaxInAnyWindow(granted, 100_000) <= 4, "paced, not burst: no more than ~3 grants in any 100 ms at 30/s");
-            var status = await stores[0].GetStatusAsync(program, 30, Window);
+            var status = await stores[0].GetStatusAsync(program, Window);
             Assert.Equal(3, status.Processes);
         }
         finally { stores.ForEach(s => s.Dispose()); }

@@ -75,7 +75,7 @@ public class RateLimitStoreOptionTests
         public bool Disposed;
         public Task<StoreReservation> ReserveAsync(StoreReservationRequest request) => Task.FromResult(new StoreReservation { Granted = true, Processes = 1 });
         public Task<StorePenalty> PenalizeAsync(string programKey, TimeSpan? retryAfter, TimeSpan maxPause) => Task.FromResult(new StorePenalty());
-        public Task<StoreStatus> GetStatusAsync(string programKey, double requestsPerSecond, TimeSpan window) => Task.FromResult(new StoreStatus { Processes = 2 });
+        public Task<StoreStatus> GetStatusAsync(string programKey, TimeSpan window) => Task.FromResult(new StoreStatus { Processes = 2 });
         public Task ReleaseAsync(string programKey, string member) => Task.CompletedTask;
         public Task PingAsync() => Task.CompletedTask;
         public void Dispose() => Disposed = true;

@@ -54,7 +54,7 @@ public class SharedRateGateTests
             return Task.FromResult(new StorePenalty { Factor = 0.7 });
         }
 
-        public Task<StoreStatus> GetStatusAsync(string programKey, double requestsPerSecond, TimeSpan window)
+        public Task<StoreStatus> GetStatusAsync(string programKey, TimeSpan window)
             => Down ? Task.FromException<StoreStatus>(new RateLimitStoreException(RateLimitStoreFailure.Unreachable, "down"))
                     : Task.FromResult(new StoreStatus { Processes = Processes, GrantsInWindow = 4, Factor = 1 });
 

@@ -31,9 +31,6 @@ namespace Leadspace.Client
         /// <summary>The limit in force now (lower for a while after a 429).</summary>
         double EffectiveRequestsPerSecond { get; }
 
-        /// <summary>Grants that could be made right now without waiting.</summary>
-        int AvailablePermits { get; }
-
         long TotalGranted { get; }
         int Queued { get; }
 

@@ -173,8 +173,6 @@ namespace Leadspace.Client
                     // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
                     Gate.Penalize(retryAfter, Settings.Retry.MaxDelay);
                 }
-                if (FailureTable.IsFatal(kind)) { Statistics.Failure(); return result; }
-
                 if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _clock.Since(started), retryAfter, _random, out var delay, out var why))
                 {
                     Statistics.Failure();

@@ -34,7 +34,7 @@ namespace Leadspace.Client
                 var window = TimeSpan.FromSeconds(1) + (options?.Guard ?? new SharedRateGateOptions().Guard);
                 // The connect-time check: the store runs the gate's scripts on its clock, and tells how many processes
                 // are using this program already (the fallback rate's divisor until the first grant).
-                var check = store.GetStatusAsync(programKey, requestsPerSecond, window);
+                var check = store.GetStatusAsync(programKey, window);
                 if (!check.Wait(ConnectCheckTimeout))
                 {
                     throw new RateLimitStoreException(RateLimitStoreFailure.Unreachable,

@@ -33,7 +33,7 @@ namespace Leadspace.Client
         Task<StorePenalty> PenalizeAsync(string programKey, TimeSpan? retryAfter, TimeSpan maxPause);
 
         /// <summary>The program's state, read only.</summary>
-        Task<StoreStatus> GetStatusAsync(string programKey, double requestsPerSecond, TimeSpan window);
+        Task<StoreStatus> GetStatusAsync(string programKey, TimeSpan window);
 
         /// <summary>Gives back a reservation that will not be used (the waiter was cancelled).</summary>
         Task ReleaseAsync(string programKey, string member);

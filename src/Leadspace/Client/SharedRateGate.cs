@@ -113,11 +113,6 @@ namespace Leadspace.Client
             }
         }
 
-        public int AvailablePermits
-        {
-            get { lock (_lock) return _mode == Mode.Fallback && _fallback != null ? _fallback.AvailablePermits : _permits; }
-        }
-
         public long TotalGranted => Interlocked.Read(ref _granted);
         public int Queued => Volatile.Read(ref _queued);
 
@@ -379,7 +374,7 @@ namespace Leadspace.Client
             {
                 try
                 {
-                    var status = WithStoreTimeout(Call(() => _store.GetStatusAsync(ProgramKey, RequestsPerSecond, Window)), CancellationToken.None).GetAwaiter().GetResult();
+                    var status = WithStoreTimeout(Call(() => _store.GetStatusAsync(ProgramKey, Window)), CancellationToken.None).GetAwaiter().GetResult();
                     lock (_lock)
                     {
                         // The store counts processes that reserved in the last minute; until this one has, add it.
@@ -458,20 +453,13 @@ namespace Leadspace.Client
         private static Task<T> Call<T>(Func<Task<T>> call)
         {
             try { return call(); }
-            catch (Exception ex) { return FromException<T>(ex); }
+            catch (Exception ex) { return Task.FromException<T>(ex); }
         }
 
         private static Task Call(Func<Task> call)
         {
             try { return call(); }
-            catch (Exception ex) { return FromException<bool>(ex); }
-        }
-
-        private static Task<T> FromException<T>(Exception ex)
-        {
-            var source = new TaskCompletionSource<T>();
-            source.SetException(ex);
-            return source.Task;
+            catch (Exception ex) { return Task.FromException(ex); }
         }
 
         /// <summary>The store's answer, or a TimeoutException after <see cref="SharedRateGateOptions.StoreTimeout"/>

@@ -136,9 +136,6 @@ namespace Leadspace.Client
         /// <summary>Renewals made since connect (for tests and status).</summary>
         public int Renewals { get; private set; }
 
-        /// <summary>Token fetches made since connect, failed ones included (for tests and status).</summary>
-        public int Fetches { get; private set; }
-
         public int ConsecutiveFailures => Volatile.Read(ref _failures);
 
         /// <summary>The wait after <paramref name="failures"/> failed fetches in a row.</summary>
@@ -251,7 +248,6 @@ namespace Leadspace.Client
             timeout.CancelAfter(_timeout);
             HttpResponseMessage response;
             string text;
-            Fetches++;
             try
             {
                 response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);

@@ -144,7 +144,7 @@ namespace Leadspace.Session
         {
             lock (Lock)
             {
-                var entry = identity.Keys.Select(k => ByKey.TryGetValue(k, out var e) ? e : null).FirstOrDefault(e => e != null);
+                var entry = Find(identity);
                 created = entry == null;
                 if (entry != null) RateGateFactory.EnsureSameStore(entry.Gate, rateLimitStore, "This program");
                 // The store's keys come from the program's first key (its id when known): the same in every process.
@@ -171,11 +171,18 @@ namespace Leadspace.Session
             }
         }
 
+        /// <summary>The gate entry of the program's first known key; call under <see cref="Lock"/>.</summary>
+        private static Entry? Find(ProgramIdentity identity)
+        {
+            foreach (var key in identity.Keys) if (ByKey.TryGetValue(key, out var entry)) return entry;
+            return null;
+        }
+
         public static void Release(ProgramIdentity identity)
         {
             lock (Lock)
             {
-                var entry = identity.Keys.Select(k => ByKey.TryGetValue(k, out var e) ? e : null).FirstOrDefault(e => e != null);
+                var entry = Find(identity);
                 if (entry == null) return;
                 if (--entry.Refs > 0) return;
                 foreach (var key in entry.Keys) ByKey.Remove(key);
