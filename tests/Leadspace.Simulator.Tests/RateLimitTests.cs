@@ -151,9 +151,11 @@ public sealed class RateLimitTests
         using var client = Sim.Client(host);
         async Task<int> Call() => (int)(await client.EnrichTextAsync(Sim.Account("W"))).Status;
 
+        Assert.Equal(200, await Call());
+        Assert.Equal(200, await Call());
+        // Timed from the second answer, when both calls have surely arrived: a slow first call (JIT, a cold
+        // connection) must not make the wait end before the second one leaves the window.
         var first = Stopwatch.StartNew();
-        Assert.Equal(200, await Call());
-        Assert.Equal(200, await Call());
         await Task.Delay(1000);
         var second = Stopwatch.StartNew();
         Assert.Equal(200, await Call());
