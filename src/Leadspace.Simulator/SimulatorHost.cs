@@ -367,10 +367,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             case ErrorBodyFormat.Empty:
                 return Task.CompletedTask;
             default:
-                var bytes = Encoding.UTF8.GetBytes(message);
-                ctx.Response.ContentType = "text/plain; charset=utf-8";
-                ctx.Response.ContentLength = bytes.Length;
-                return WriteBodyAsync(ctx, bytes);
+                return WriteTextAsync(ctx, status, "text/plain; charset=utf-8", message);
         }
     }
 

@@ -31,8 +31,19 @@ internal sealed class SimulatorState(SimulatorOptions options)
     // Seeded random source.
     private readonly object _randomLock = new();
     private Random _random = new(options.Seed);
-    private Random _answerRandom = new(unchecked(options.Seed * 31 + 7));
+    private Random _answerRandom = AnswerRandom(options.Seed);
     private int _seenSeed = options.Seed;
+
+    /// <summary>The answers' own random source, derived from the seed (so faults and answers vary independently).</summary>
+    private static Random AnswerRandom(int seed) => new(unchecked(seed * 31 + 7));
+
+    /// <summary>Restarts both random sources from <paramref name="seed"/>; call under <see cref="_randomLock"/>.</summary>
+    private void Reseed(int seed)
+    {
+        _seenSeed = seed;
+        _random = new Random(seed);
+        _answerRandom = AnswerRandom(seed);
+    }
 
     // OAuth.
     private readonly ConcurrentDictionary<string, (string ProgramId, DateTimeOffset Expires)> _accessTokens = new(StringComparer.Ordinal);
@@ -128,12 +139,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
         var o = Options;
         lock (_randomLock)
         {
-            if (o.Seed != _seenSeed)
-            {
-                _seenSeed = o.Seed;
-                _random = new Random(o.Seed);
-                _answerRandom = new Random(unchecked(o.Seed * 31 + 7));
-            }
+            if (o.Seed != _seenSeed) Reseed(o.Seed);
             var r = _random;
             var drop = r.NextDouble() < o.DropRate;
             var error = r.NextDouble() < o.ErrorRate;
@@ -265,12 +271,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
             _budgetUsed = 0;
             _seenCreditsVersion = Options.CreditsVersion;
         }
-        lock (_randomLock)
-        {
-            _seenSeed = Options.Seed;
-            _random = new Random(_seenSeed);
-            _answerRandom = new Random(unchecked(_seenSeed * 31 + 7));
-        }
+        lock (_randomLock) Reseed(Options.Seed);
     }
 
     public static long NowTicks() => Stopwatch.GetTimestamp();

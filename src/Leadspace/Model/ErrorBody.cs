@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Leadspace.Mapping;
 
 namespace Leadspace.Model
 {
@@ -114,7 +115,7 @@ namespace Leadspace.Model
             switch (e.ValueKind)
             {
                 case JsonValueKind.Object:
-                    foreach (var p in e.EnumerateObject()) Flatten(p.Value, Normalize(p.Name), leaves, depth + 1);
+                    foreach (var p in e.EnumerateObject()) Flatten(p.Value, RequestField.NormalizeName(p.Name), leaves, depth + 1);
                     break;
                 case JsonValueKind.Array:
                     foreach (var item in e.EnumerateArray()) Flatten(item, key, leaves, depth + 1);
@@ -126,13 +127,6 @@ namespace Leadspace.Model
                     leaves.Add(new KeyValuePair<string, string>(key, (e.ValueKind == JsonValueKind.String ? e.GetString() ?? string.Empty : e.GetRawText()).Trim()));
                     break;
             }
-        }
-
-        private static string Normalize(string name)
-        {
-            var sb = new StringBuilder(name.Length);
-            foreach (var ch in name) if (char.IsLetterOrDigit(ch)) sb.Append(char.ToLowerInvariant(ch));
-            return sb.ToString();
         }
 
         private static string? FindIdInText(string text)

@@ -293,7 +293,8 @@ namespace Leadspace.Model
                 : $"The answer has {where} as {Article(JsonKind)} where the spec has {Expected}. It is kept as sent in AdditionalProperties (see -AsResponse).";
         }
 
-        private static string Article(string kind) => (kind.Length > 0 && "aeiou".IndexOf(kind[0]) >= 0 ? "an " : "a ") + kind;
+        /// <summary>"an object", "a number".</summary>
+        internal static string Article(string kind) => (kind.Length > 0 && "aeiou".IndexOf(kind[0]) >= 0 ? "an " : "a ") + kind;
 
         public override string ToString() => $"{(Path.Length == 0 ? "(answer)" : Path)}: {JsonKind}" + (Expected != null ? $" (expected {Expected})" : " (unknown field)");
     }

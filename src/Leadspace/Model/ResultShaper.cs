@@ -176,7 +176,7 @@ namespace Leadspace.Model
             var d = response.Data;
             if (!response.IsObject)
             {
-                why = $"the answer is {Article(response.UntypedValues.FirstOrDefault(u => u.Path.Length == 0)?.JsonKind ?? "value")}, not a JSON object";
+                why = $"the answer is {UntypedValue.Article(response.UntypedValues.FirstOrDefault(u => u.Path.Length == 0)?.JsonKind ?? "value")}, not a JSON object";
             }
             else if (response.Status != null && !string.Equals(response.Status.Trim(), "success", StringComparison.OrdinalIgnoreCase))
             {
@@ -186,7 +186,7 @@ namespace Leadspace.Model
             else if (d == null)
             {
                 why = response.AdditionalProperties.TryGetValue("data", out var data) && data != null
-                    ? $"its data is {Article(response.UntypedValues.FirstOrDefault(u => u.Path == "data")?.JsonKind ?? "value")}, not an object"
+                    ? $"its data is {UntypedValue.Article(response.UntypedValues.FirstOrDefault(u => u.Path == "data")?.JsonKind ?? "value")}, not an object"
                     : "it has no data";
             }
             else if (!IsNotMatched(response) && !HasContent(d.Person) && !HasContent(d.Company))
@@ -201,7 +201,6 @@ namespace Leadspace.Model
 
         private static bool HasContent(ResponseObject? o) => o != null && !o.IsEmpty;
 
-        private static string Article(string kind) => (kind.Length > 0 && "aeiou".IndexOf(kind[0]) >= 0 ? "an " : "a ") + kind;
 
         private static bool IsType(string? type, string code, string name)
             => type != null && (type.Equals(code, StringComparison.OrdinalIgnoreCase) || type.Equals(name, StringComparison.OrdinalIgnoreCase));
