@@ -1,6 +1,4 @@
-using Leadspace.Engine;
 using System.Net;
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security;

@@ -1,8 +1,5 @@
-using Leadspace.Mapping;
 using Leadspace.Model;
 using Leadspace.Engine;
-using System.Net;
-using System.Diagnostics;
 using System.Text.Json;
 using Leadspace.Client;
 using Xunit;

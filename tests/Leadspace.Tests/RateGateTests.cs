@@ -1,7 +1,3 @@
-using Leadspace.Mapping;
-using Leadspace.Model;
-using Leadspace.Engine;
-using System.Net;
 using System.Diagnostics;
 using Leadspace.Client;
 using Xunit;
@@ -10,20 +6,6 @@ namespace Leadspace.Tests;
 
 public class RateGateTests
 {
-    /// <summary>A clock that only moves when the gate waits: deterministic, instant tests.</summary>
-    private sealed class FakeTime
-    {
-        public long Now = Stopwatch.Frequency * 1000;
-        public long Clock() => Now;
-        public Task Delay(TimeSpan d, CancellationToken ct)
-        {
-            ct.ThrowIfCancellationRequested();
-            Now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency));
-            return Task.CompletedTask;
-        }
-        public void Advance(double seconds) => Now += (long)(seconds * Stopwatch.Frequency);
-    }
-
     /// <summary>The most grants in any window of <paramref name="windowSeconds"/> (grants in Stopwatch ticks, sorted).</summary>
     internal static int MaxInAnyWindow(List<long> grants, double windowSeconds)
     {
@@ -155,10 +137,10 @@ public class RateGateTests
     [Fact]
     public async Task ColdGrantsDelayTheirPartnerOneWindowLater()
     {
-        long now = Stopwatch.Frequency * 1000;
-        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), () => now, (d, ct) => { now += Math.Max(1, (long)(d.TotalSeconds * Stopwatch.Frequency)); return Task.CompletedTask; });
+        var time = new FakeTime();
+        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
         var grants = new List<long>();
-        for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(now); }
+        for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(time.Now); }
         var cold = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;
         Assert.True(cold >= 1.0 + 0.025 + 0.1 - 0.001, $"11th grant {cold:0.000}s after the first (cold)");
         // The warm partners are only paced (0.1 s apart), not pushed back further.

@@ -11,23 +11,6 @@ namespace Leadspace.Tests;
 /// </summary>
 public class SharedRateGateTests
 {
-    /// <summary>A clock that only moves when the gate waits.</summary>
-    private sealed class FakeTime
-    {
-        public long Now = Stopwatch.Frequency * 1000;
-        public Func<TimeSpan, CancellationToken, bool>? CancelWhen;
-        public Func<TimeSpan, TimeSpan>? Oversleep;
-        public long Clock() => Now;
-        public Task Delay(TimeSpan d, CancellationToken ct)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (CancelWhen != null && CancelWhen(d, ct)) throw new OperationCanceledException(ct);
-            Now += Math.Max(1, (long)((d + (Oversleep?.Invoke(d) ?? TimeSpan.Zero)).TotalSeconds * Stopwatch.Frequency));
-            return Task.CompletedTask;
-        }
-        public double Seconds(long ticks) => ticks / (double)Stopwatch.Frequency;
-    }
-
     private sealed class FakeStore : IRateLimitStore
     {
         public bool Down;
@@ -76,8 +59,6 @@ public class SharedRateGateTests
         var gate = new SharedRateGate(store, "leadspace:rate:{test}", rate, clock: time.Clock, delay: time.Delay);
         return (gate, store, time);
     }
-
-    private static int MaxInAnyWindow(List<long> grants, double windowSeconds) => RateGateTests.MaxInAnyWindow(grants, windowSeconds);
 
     [Fact]
     public async Task EachGrantIsOneReservationAndWaitsUntilTheReservedTime()
@@ -150,7 +131,7 @@ public class SharedRateGateTests
         // No store grant and local grant share a window: one window plus the longest reservation lead of quiet.
         Assert.True(time.Seconds(grants[0] - failedAt) >= 2.025, $"first local grant after {time.Seconds(grants[0] - failedAt):0.000} s");
         // This process's share of the limit, never more, in any window of one second.
-        Assert.True(MaxInAnyWindow(grants, 1.0) <= 10);
+        Assert.True(RateGateTests.MaxInAnyWindow(grants, 1.0) <= 10);
         double rate = (grants.Count - 1) / time.Seconds(grants[^1] - grants[0]);
         Assert.True(rate >= 9.0, $"fallback reached {rate:0.0}/s of 10/s");
     }
@@ -228,7 +209,7 @@ public class SharedRateGateTests
         var grants = new List<long>();
         for (int i = 0; i < 30; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         Assert.True(store.Requests.Count - requestsBefore >= 30);
-        Assert.True(MaxInAnyWindow(grants, 1.0) <= 10);
+        Assert.True(RateGateTests.MaxInAnyWindow(grants, 1.0) <= 10);
 
         time.Now += 5 * Stopwatch.Frequency; // the rejoin period is over: the store alone decides
         Assert.Equal("Shared", gate.State);

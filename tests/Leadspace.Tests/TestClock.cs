@@ -32,3 +32,24 @@ internal sealed class TestClock : Clock
     /// <summary>A rate gate on this clock.</summary>
     public RateGate Gate(double rate) => new(rate, TimeSpan.FromMilliseconds(25), () => Timestamp, (d, ct) => Delay(d, ct));
 }
+
+/// <summary>
+/// A bare Stopwatch-tick clock for the rate gates, moving only when a gate waits (every delay advances it by at least
+/// one tick). <see cref="CancelWhen"/> and <see cref="Oversleep"/> let a test cancel a wait or wake a gate late.
+/// </summary>
+internal sealed class FakeTime
+{
+    public long Now = Stopwatch.Frequency * 1000;
+    public Func<TimeSpan, CancellationToken, bool>? CancelWhen;
+    public Func<TimeSpan, TimeSpan>? Oversleep;
+    public long Clock() => Now;
+    public Task Delay(TimeSpan d, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        if (CancelWhen != null && CancelWhen(d, ct)) throw new OperationCanceledException(ct);
+        Now += Math.Max(1, (long)((d + (Oversleep?.Invoke(d) ?? TimeSpan.Zero)).TotalSeconds * Stopwatch.Frequency));
+        return Task.CompletedTask;
+    }
+    public void Advance(double seconds) => Now += (long)(seconds * Stopwatch.Frequency);
+    public double Seconds(long ticks) => ticks / (double)Stopwatch.Frequency;
+}
