@@ -37,6 +37,7 @@ internal sealed class StallingServer : IDisposable
                     var stream = client.GetStream();
                     var buffer = new byte[65536];
                     var seen = new StringBuilder();
+                    bool counted = false;
                     try
                     {
                         while (true)
@@ -47,11 +48,13 @@ internal sealed class StallingServer : IDisposable
                             var text = seen.ToString();
                             int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
                             if (end < 0) continue;
+                            // A request is counted once its head has arrived: a client that gives up while its body
+                            // is still on the way has sent it all the same.
+                            if (!counted) { counted = true; Interlocked.Increment(ref _requests); }
                             int length = 0;
                             foreach (var line in text[..end].Split("\r\n"))
                                 if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim());
                             if (text.Length - end - 4 < length) continue;
-                            Interlocked.Increment(ref _requests);
                             var answer = Encoding.UTF8.GetBytes(head + "\r\n\r\n" + partialBody);
                             await stream.WriteAsync(answer, _stop.Token);
                             await stream.FlushAsync(_stop.Token);
@@ -66,6 +69,15 @@ internal sealed class StallingServer : IDisposable
 
     public Uri BaseUri { get; }
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Waits until the server has seen <paramref name="count"/> requests (or the deadline passes) and returns
+    /// what it has seen: the client's result can reach a test before the server's task has counted the last request.</summary>
+    public async Task<int> RequestsOnceAtLeast(int count, TimeSpan deadline)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Requests < count && clock.Elapsed < deadline) await Task.Delay(10);
+        return Requests;
+    }
 
     public void Dispose()
     {
@@ -132,7 +144,7 @@ public class ResilienceTests
         Assert.Equal(FailureKind.ServerError, result.Failure);
         Assert.Equal(503, result.HttpStatus);
         Assert.Contains("did not arrive in time", result.Message);
-        Assert.Equal(2, server.Requests);
+        Assert.Equal(2, await server.RequestsOnceAtLeast(2, TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
