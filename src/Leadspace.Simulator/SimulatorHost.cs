@@ -154,6 +154,15 @@ public sealed class SimulatorHost : IAsyncDisposable
             _state.Reset();
             return WriteJsonAsync(ctx, 200, w => _state.Snapshot().WriteJson(w));
         }
+        if (path.Equals("/__release", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!HttpMethods.IsPost(ctx.Request.Method))
+            {
+                return MethodNotAllowed(ctx, "POST");
+            }
+            _state.ReleaseHeldAnswers();
+            return WriteJsonAsync(ctx, 200, w => _state.Snapshot().WriteJson(w));
+        }
         if (path.Equals("/__config", StringComparison.OrdinalIgnoreCase))
         {
             return ConfigAsync(ctx);
@@ -270,14 +279,19 @@ public sealed class SimulatorHost : IAsyncDisposable
             if (plan.DelayMs > 0)
             {
                 // Not tied to RequestAborted: like the real service, work finishes (and is charged) even if the client gave up.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, s.ReleaseToken);
                 try
                 {
-                    await Task.Delay(plan.DelayMs, _stopping.Token).ConfigureAwait(false);
+                    await Task.Delay(plan.DelayMs, wait.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
                     ctx.Abort();
                     return;
+                }
+                catch (OperationCanceledException)
+                {
+                    // POST /__release: answered now.
                 }
             }
             if (plan.Drop)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading;
 
 namespace Leadspace.Simulator;
 
@@ -275,4 +276,19 @@ internal sealed class SimulatorState(SimulatorOptions options)
     }
 
     public static long NowTicks() => Stopwatch.GetTimestamp();
+
+    private CancellationTokenSource _release = new();
+
+    /// <summary>Cancelled by <see cref="ReleaseHeldAnswers"/>: answers waiting out their latency go out at once.</summary>
+    public CancellationToken ReleaseToken => Volatile.Read(ref _release).Token;
+
+    /// <summary><c>POST /__release</c>: every answer now waiting out its latency is sent at once (requests that
+    /// arrive later wait as configured). Lets a test hold a client mid-run for as long as it needs, then end
+    /// the wait on an event instead of a guessed duration.</summary>
+    public void ReleaseHeldAnswers()
+    {
+        var old = Interlocked.Exchange(ref _release, new CancellationTokenSource());
+        old.Cancel();
+        old.Dispose();
+    }
 }

@@ -44,6 +44,31 @@ public sealed class StatsConfigTests
     }
 
     [Fact]
+    public async Task ReleaseSendsTheAnswersThatAreWaitingOutTheirLatencyAtOnce()
+    {
+        await using var host = await Sim.StartAsync(o => o.LatencyMs = 600_000);
+        using var client = Sim.Client(host);
+        var held = client.EnrichTextAsync(Sim.Account("Held", "h-1"));
+        while (host.Stats.Calls < 1) await Task.Delay(10);
+        await Task.Delay(200);
+        Assert.False(held.IsCompleted); // ten minutes of latency: still waiting
+
+        var (status, _) = await client.PostJsonAsync("/__release", "{}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var answer = await held.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(1, host.Stats.CreditsCharged); // answered and charged like any other call
+
+        // Only what was waiting is released: a later request waits out the latency again.
+        var later = client.EnrichTextAsync(Sim.Account("Later", "h-2"));
+        while (host.Stats.Calls < 2) await Task.Delay(10);
+        await Task.Delay(200);
+        Assert.False(later.IsCompleted);
+        await client.PostJsonAsync("/__release", "{}");
+        Assert.Equal(HttpStatusCode.OK, (await later.WaitAsync(TimeSpan.FromSeconds(30))).Status);
+    }
+
+    [Fact]
     public async Task ResetClearsCountersAndTheRateWindow()
     {
         await using var host = await Sim.StartAsync(o => { o.Rate = 2; o.RateWindowMs = 60_000; });
