@@ -3,9 +3,9 @@ using Leadspace.Client;
 namespace Leadspace.Engine
 {
     /// <summary>
-    /// The stable ErrorIds of the module's errors (documented in about_Leadspace). Every id is named here once; the
-    /// category and the recommended action of each error are in <see cref="ErrorTable"/> (and, for failed calls, in
-    /// <see cref="FailureTable"/>, whose rows are entries of the same kind).
+    /// The stable ErrorIds of a row's result and error (the help's table of them is generated from these and from
+    /// <see cref="FailureTable"/>). The category and recommended action of each error, and the ids of the other errors
+    /// (parameters, connections, journals, the rate limit store), are in <see cref="ErrorTable"/>.
     /// </summary>
     public static class ErrorIds
     {
@@ -31,35 +31,6 @@ namespace Leadspace.Engine
         public const string CheckpointFailed = "LeadspaceCheckpointFailed";
         public const string UnexpectedError = "LeadspaceUnexpectedError";
         public const string NotResent = "LeadspaceNotResent";
-
-        // ---- The run journal ----
-        public const string CheckpointLocked = "LeadspaceCheckpointLocked";
-        public const string CheckpointInvalid = "LeadspaceCheckpointInvalid";
-        public const string CheckpointMismatch = "LeadspaceCheckpointMismatch";
-
-        // ---- Parameters and connections of Invoke-LeadspaceEnrichment ----
-        public const string NoConnection = "LeadspaceNoConnection";
-        public const string ConnectionClosed = "LeadspaceConnectionClosed";
-        public const string IncompatibleParameters = "LeadspaceIncompatibleParameters";
-        public const string InvalidPropertyMap = "LeadspaceInvalidPropertyMap";
-        public const string CustomFieldNameClash = "LeadspaceCustomFieldNameClash";
-
-        // ---- Connect-Leadspace ----
-        public const string InvalidBaseUri = "LeadspaceInvalidBaseUri";
-        public const string InvalidConnectionSetting = "LeadspaceInvalidConnectionSetting";
-        public const string OAuthProgramIdMissing = "LeadspaceOAuthProgramIdMissing";
-        public const string TokenMissing = "LeadspaceTokenMissing";
-        public const string InvalidToken = "LeadspaceInvalidToken";
-        public const string InvalidCredential = "LeadspaceInvalidCredential";
-        public const string OAuthFailed = "LeadspaceOAuthFailed";
-
-        // ---- The rate limit store (-RateLimitStore) ----
-        public const string RateLimitStoreAuthenticationFailed = "LeadspaceRateLimitStoreAuthenticationFailed";
-        public const string RateLimitStoreUnsupported = "LeadspaceRateLimitStoreUnsupported";
-        public const string RateLimitStoreInvalid = "LeadspaceRateLimitStoreInvalid";
-        public const string RateLimitStoreConflict = "LeadspaceRateLimitStoreConflict";
-        public const string RateLimitStoreNotInstalled = "LeadspaceRateLimitStoreNotInstalled";
-        public const string RateLimitStoreUnreachable = "LeadspaceRateLimitStoreUnreachable";
 
         public static string For(FailureKind kind) => FailureTable.For(kind).ErrorId;
     }

@@ -30,47 +30,47 @@ namespace Leadspace
             "Choose a -CheckpointPath in an existing folder that you may write to.");
         public static readonly ErrorEntry CheckpointUnreadable = new ErrorEntry(ErrorIds.CheckpointFailed, (int)ErrorCategory.ReadError,
             "Check the journal's permissions, or choose another -CheckpointPath.");
-        public static readonly ErrorEntry CheckpointLocked = new ErrorEntry(ErrorIds.CheckpointLocked, (int)ErrorCategory.ResourceBusy,
+        public static readonly ErrorEntry CheckpointLocked = new ErrorEntry("LeadspaceCheckpointLocked", (int)ErrorCategory.ResourceBusy,
             "Wait for the other run to end, or use another -CheckpointPath.");
-        public static readonly ErrorEntry CheckpointInvalid = new ErrorEntry(ErrorIds.CheckpointInvalid, (int)ErrorCategory.InvalidData,
+        public static readonly ErrorEntry CheckpointInvalid = new ErrorEntry("LeadspaceCheckpointInvalid", (int)ErrorCategory.InvalidData,
             "Choose another -CheckpointPath: this file is not a Leadspace run journal.");
-        public static readonly ErrorEntry CheckpointMismatch = new ErrorEntry(ErrorIds.CheckpointMismatch, (int)ErrorCategory.InvalidArgument,
+        public static readonly ErrorEntry CheckpointMismatch = new ErrorEntry("LeadspaceCheckpointMismatch", (int)ErrorCategory.InvalidArgument,
             "Use another -CheckpointPath, or connect to the program and service the journal was written for.");
 
         // ---- Invoke-LeadspaceEnrichment's parameters and connection ----
-        public static readonly ErrorEntry NoConnection = new ErrorEntry(ErrorIds.NoConnection, (int)ErrorCategory.ConnectionError,
+        public static readonly ErrorEntry NoConnection = new ErrorEntry("LeadspaceNoConnection", (int)ErrorCategory.ConnectionError,
             "Connect-Leadspace -Token (Read-Host -AsSecureString 'Token') -ProgramId <your program id>");
-        public static readonly ErrorEntry ConnectionClosed = new ErrorEntry(ErrorIds.ConnectionClosed, (int)ErrorCategory.ConnectionError,
+        public static readonly ErrorEntry ConnectionClosed = new ErrorEntry("LeadspaceConnectionClosed", (int)ErrorCategory.ConnectionError,
             "Run Connect-Leadspace again (or pass a connection that is open to -Connection).");
-        public static readonly ErrorEntry IncompatibleParameters = new ErrorEntry(ErrorIds.IncompatibleParameters, (int)ErrorCategory.InvalidArgument);
-        public static readonly ErrorEntry InvalidPropertyMap = new ErrorEntry(ErrorIds.InvalidPropertyMap, (int)ErrorCategory.InvalidArgument,
+        public static readonly ErrorEntry IncompatibleParameters = new ErrorEntry("LeadspaceIncompatibleParameters", (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry InvalidPropertyMap = new ErrorEntry("LeadspaceInvalidPropertyMap", (int)ErrorCategory.InvalidArgument,
             "Map each input column to one request field: @{ 'Column' = 'company.name' } (Tab completes the field names).");
-        public static readonly ErrorEntry CustomFieldNameClash = new ErrorEntry(ErrorIds.CustomFieldNameClash, (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry CustomFieldNameClash = new ErrorEntry("LeadspaceCustomFieldNameClash", (int)ErrorCategory.InvalidArgument);
 
         // ---- Connect-Leadspace ----
-        public static readonly ErrorEntry InvalidBaseUri = new ErrorEntry(ErrorIds.InvalidBaseUri, (int)ErrorCategory.InvalidArgument);
-        public static readonly ErrorEntry InvalidConnectionSetting = new ErrorEntry(ErrorIds.InvalidConnectionSetting, (int)ErrorCategory.InvalidArgument);
-        public static readonly ErrorEntry OAuthProgramIdMissing = new ErrorEntry(ErrorIds.OAuthProgramIdMissing, (int)ErrorCategory.InvalidArgument);
-        public static readonly ErrorEntry TokenMissing = new ErrorEntry(ErrorIds.TokenMissing, (int)ErrorCategory.AuthenticationError,
+        public static readonly ErrorEntry InvalidBaseUri = new ErrorEntry("LeadspaceInvalidBaseUri", (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry InvalidConnectionSetting = new ErrorEntry("LeadspaceInvalidConnectionSetting", (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry OAuthProgramIdMissing = new ErrorEntry("LeadspaceOAuthProgramIdMissing", (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry TokenMissing = new ErrorEntry("LeadspaceTokenMissing", (int)ErrorCategory.AuthenticationError,
             "Connect-Leadspace -Token (Read-Host -AsSecureString 'Leadspace token') -ProgramId <program id>");
-        public static readonly ErrorEntry InvalidToken = new ErrorEntry(ErrorIds.InvalidToken, (int)ErrorCategory.InvalidArgument,
+        public static readonly ErrorEntry InvalidToken = new ErrorEntry("LeadspaceInvalidToken", (int)ErrorCategory.InvalidArgument,
             "Copy the perpetual token again exactly as Leadspace sent it (printable ASCII, no spaces or line breaks inside).");
-        public static readonly ErrorEntry InvalidCredential = new ErrorEntry(ErrorIds.InvalidCredential, (int)ErrorCategory.InvalidArgument);
-        public static readonly ErrorEntry OAuthFailed = new ErrorEntry(ErrorIds.OAuthFailed, (int)ErrorCategory.AuthenticationError);
+        public static readonly ErrorEntry InvalidCredential = new ErrorEntry("LeadspaceInvalidCredential", (int)ErrorCategory.InvalidArgument);
+        public static readonly ErrorEntry OAuthFailed = new ErrorEntry("LeadspaceOAuthFailed", (int)ErrorCategory.AuthenticationError);
         public static readonly ErrorEntry OAuthUnavailable = new ErrorEntry(ErrorIds.OAuthUnavailable, (int)ErrorCategory.ConnectionError);
 
         // ---- The rate limit store (-RateLimitStore) ----
-        public static readonly ErrorEntry RateLimitStoreAuthenticationFailed = new ErrorEntry(ErrorIds.RateLimitStoreAuthenticationFailed, (int)ErrorCategory.AuthenticationError,
+        public static readonly ErrorEntry RateLimitStoreAuthenticationFailed = new ErrorEntry("LeadspaceRateLimitStoreAuthenticationFailed", (int)ErrorCategory.AuthenticationError,
             "Check the password (and user) in the -RateLimitStore configuration string or $env:" + RateLimitStoreOption.EnvironmentVariable + ".");
-        public static readonly ErrorEntry RateLimitStoreUnsupported = new ErrorEntry(ErrorIds.RateLimitStoreUnsupported, (int)ErrorCategory.InvalidOperation,
+        public static readonly ErrorEntry RateLimitStoreUnsupported = new ErrorEntry("LeadspaceRateLimitStoreUnsupported", (int)ErrorCategory.InvalidOperation,
             "Use Redis 6.2 or newer, or Garnet started with --lua --lua-transaction-mode.");
-        public static readonly ErrorEntry RateLimitStoreInvalid = new ErrorEntry(ErrorIds.RateLimitStoreInvalid, (int)ErrorCategory.InvalidArgument,
+        public static readonly ErrorEntry RateLimitStoreInvalid = new ErrorEntry("LeadspaceRateLimitStoreInvalid", (int)ErrorCategory.InvalidArgument,
             "Pass a StackExchange.Redis configuration string, e.g. 'redis01:6379,password=…,ssl=true'.");
-        public static readonly ErrorEntry RateLimitStoreConflict = new ErrorEntry(ErrorIds.RateLimitStoreConflict, (int)ErrorCategory.ResourceExists,
+        public static readonly ErrorEntry RateLimitStoreConflict = new ErrorEntry("LeadspaceRateLimitStoreConflict", (int)ErrorCategory.ResourceExists,
             "Disconnect-Leadspace the program's connections first, or connect with the same -RateLimitStore.");
-        public static readonly ErrorEntry RateLimitStoreNotInstalled = new ErrorEntry(ErrorIds.RateLimitStoreNotInstalled, (int)ErrorCategory.NotInstalled,
+        public static readonly ErrorEntry RateLimitStoreNotInstalled = new ErrorEntry("LeadspaceRateLimitStoreNotInstalled", (int)ErrorCategory.NotInstalled,
             "Reinstall the module: its RateLimitStore folder is incomplete.");
-        public static readonly ErrorEntry RateLimitStoreUnreachable = new ErrorEntry(ErrorIds.RateLimitStoreUnreachable, (int)ErrorCategory.ConnectionError,
+        public static readonly ErrorEntry RateLimitStoreUnreachable = new ErrorEntry("LeadspaceRateLimitStoreUnreachable", (int)ErrorCategory.ConnectionError,
             "Check that the store is running and reachable from this host (host, port, ssl), then connect again.");
 
         /// <summary>The entry of a rate limit store failure.</summary>
