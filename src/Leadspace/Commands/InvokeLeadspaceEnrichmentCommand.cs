@@ -126,9 +126,9 @@ namespace Leadspace.Commands
             }
             var options = new RunOptions
             {
-                WhatIf = IsWhatIf(),
-                StopOnError = StopsOnError(),
-                Debug = MyInvocation.BoundParameters.ContainsKey("Debug") || !Equals(GetVariableValue("DebugPreference"), ActionPreference.SilentlyContinue),
+                WhatIf = Preferences.WhatIf(this),
+                StopOnError = Preferences.StopOnError(this),
+                Debug = Preferences.Debug(this),
                 Dedupe = !NoDedupe,
                 IncludeInput = IncludeInput,
                 AsResponse = AsResponse,
@@ -158,22 +158,6 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(ErrorRecords.For(ErrorTable.InvalidPropertyMap, ex, PropertyMap));
                 throw; // not reached
             }
-        }
-
-        /// <summary>-ErrorAction Stop (or Inquire): a row's error ends the run, so an invalid row's error is written
-        /// before another paid call is sent rather than after the slower rows ahead of it.</summary>
-        private bool StopsOnError()
-        {
-            object? value = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound) ? bound : GetVariableValue("ErrorActionPreference");
-            if (value is PSObject p) value = p.BaseObject;
-            if (value is ActionPreference a) return a == ActionPreference.Stop || a == ActionPreference.Inquire;
-            return value != null && (string.Equals(value.ToString(), "Stop", StringComparison.OrdinalIgnoreCase) || string.Equals(value.ToString(), "Inquire", StringComparison.OrdinalIgnoreCase));
-        }
-
-        private bool IsWhatIf()
-        {
-            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)) return w is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(w);
-            return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
         }
 
         protected override void ProcessRecord()
@@ -222,28 +206,17 @@ namespace Leadspace.Commands
 
         private PSObject RecordFromParameters()
         {
-            var record = new PSObject();
-            foreach (var field in RequestField.All)
+            try
             {
-                if (MyInvocation.BoundParameters.TryGetValue(field.ParameterName, out var value))
-                    record.Properties.Add(new PSNoteProperty(field.ParameterName, value));
+                var record = InputRecord.FromParameters(MyInvocation.BoundParameters, CustomFields);
+                if (CustomFields != null) _run!.Mapper = new InputMapper(null, CustomFields.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty));
+                return record;
             }
-            if (CustomFields != null)
+            catch (ArgumentException ex)
             {
-                foreach (DictionaryEntry e in CustomFields)
-                {
-                    var name = e.Key?.ToString();
-                    if (string.IsNullOrWhiteSpace(name)) continue;
-                    if (record.Properties[name] != null || InputMapper.FieldForColumn(name!) != null)
-                    {
-                        ThrowTerminatingError(ErrorRecords.For(ErrorTable.CustomFieldNameClash,
-                            new ArgumentException($"-CustomFields key '{name}' is also a request field; pass that value with its own parameter and give the custom field another name."), CustomFields));
-                    }
-                    record.Properties.Add(new PSNoteProperty(name, e.Value));
-                }
-                _run!.Mapper = new InputMapper(null, CustomFields.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty));
+                ThrowTerminatingError(ErrorRecords.For(ErrorTable.CustomFieldNameClash, ex, CustomFields));
+                throw; // not reached
             }
-            return record;
         }
 
         // ---- IRunOutput: what the run hands back, written on the pipeline thread ----
