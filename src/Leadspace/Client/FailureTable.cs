@@ -70,7 +70,7 @@ namespace Leadspace.Client
         /// <summary>No later call can succeed: the run stops sending (the rest come out NotSent).</summary>
         public bool Fatal { get; }
         /// <summary>The row of the error table (<see cref="ErrorTable"/>) that the ErrorRecord reads.</summary>
-        public ErrorEntry Error { get; }
+        internal ErrorEntry Error { get; }
         /// <summary>The stable ErrorId of the row's (or the run's) ErrorRecord.</summary>
         public string ErrorId => Error.ErrorId;
         /// <summary>The ErrorCategory of the row's (or the run's) ErrorRecord.</summary>

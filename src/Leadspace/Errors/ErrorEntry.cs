@@ -8,7 +8,7 @@ namespace Leadspace
     /// plain classes that hold entries (the failure table, the exceptions) load without System.Management.Automation
     /// (the xunit tests run without it); only the cmdlets read <see cref="Category"/>.
     /// </summary>
-    public sealed class ErrorEntry
+    internal sealed class ErrorEntry
     {
         internal ErrorEntry(string errorId, int category, string? recommendedAction = null)
         {

@@ -13,7 +13,7 @@ namespace Leadspace
     /// same kind. Categories are written as <see cref="ErrorCategory"/> values (see <see cref="ErrorEntry"/> for why they
     /// are kept as numbers); nothing parses a category from text.
     /// </summary>
-    public static class ErrorTable
+    internal static class ErrorTable
     {
         // ---- A row without an answer ----
         public static readonly ErrorEntry InvalidInput = new ErrorEntry(ErrorIds.InvalidInput, (int)ErrorCategory.InvalidData,

@@ -18,7 +18,7 @@ namespace Leadspace
         private readonly string? _recommendedAction;
 
         /// <summary>The error's row of the error table.</summary>
-        public ErrorEntry Error { get; }
+        internal ErrorEntry Error { get; }
         /// <summary>The stable ErrorId of the ErrorRecord.</summary>
         public string ErrorId => Error.ErrorId;
         /// <summary>What the user can do: this error's own advice, else the table's.</summary>
