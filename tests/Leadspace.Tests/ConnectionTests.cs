@@ -93,7 +93,7 @@ public class ConnectionTests
     {
         var ex = Refused(TokenRequest(token, NewProgram()));
         Assert.Equal("LeadspaceInvalidToken", ex.ErrorId);
-        Assert.Equal("InvalidArgument", ex.Category);
+        Assert.Same(ErrorTable.InvalidToken, ex.Error);
         Assert.Contains(why, ex.Message);
         Assert.DoesNotContain(token.Trim(), ex.Message);
     }

@@ -74,7 +74,7 @@ public class FailureTableTests
             Assert.Equal(kind, s.Kind);
             Assert.False(string.IsNullOrWhiteSpace(s.Cause));
             Assert.False(string.IsNullOrWhiteSpace(s.RecommendedAction));
-            Assert.NotEqual("NotSpecified", s.Category);
+            Assert.NotEqual(0, s.Error.CategoryCode); // 0 is ErrorCategory.NotSpecified
             if (s.Ambiguous) Assert.True(s.Retryable, $"{kind} is ambiguous but not retryable");
             Assert.False(s.Fatal && s.Retryable, $"{kind} cannot both end the run and be retried");
         }

@@ -139,6 +139,42 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
         }
     }
 
+    It 'after kill -9, -WhatIf on the journal predicts exactly the credits the rerun is charged (-MaxAmbiguousRetries <Max>)' -ForEach @(
+        @{ Max = 0 }
+        @{ Max = 1 }
+    ) {
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 300; jitterMs = 50 }
+        $journal = Join-Path $work "whatif-$Max.jsonl"
+        $p = Start-RunProcess (Get-RunScript -In $samples -Out (Join-Path $work "whatif-$Max-1.csv") -Journal $journal)
+        try {
+            Wait-Until { (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged -ge 80 }
+            $p.Kill($true)   # SIGKILL: the calls on the wire stay 'sent' in the journal, never settled
+            $p.WaitForExit(10000) | Out-Null
+        }
+        finally { $p.Dispose() }
+        $atKill = Get-SettledStats
+        $state = Get-JournalState $journal
+        $state.Unresolved | Should -BeGreaterThan 0 -Because 'rows must have been in flight at the kill'
+        $state.Done | Should -BeLessThan $sampleDistinct
+
+        $connect = "Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -RequestsPerSecond 100 -MaxAmbiguousRetries $Max"
+        $whatIf = Invoke-FreshPwsh "$connect; Import-Csv '$samples' | Invoke-LeadspaceEnrichment -CheckpointPath '$journal' -WhatIf"
+        $whatIf.Text | Should -Match 'spending up to (\d+) credit\(s\)'
+        $predicted = [int]([regex]::Match($whatIf.Text, 'spending up to (\d+) credit\(s\)').Groups[1].Value)
+        if ($Max -eq 0) { $whatIf.Text | Should -Match 'sent by an earlier run without an answer and not resent' }
+        (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be $atKill.calls -Because '-WhatIf sends nothing'
+
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 0; jitterMs = 0 }
+        $rerun = Invoke-FreshPwsh "$connect; Import-Csv '$samples' | Invoke-LeadspaceEnrichment -CheckpointPath '$journal' -ErrorAction SilentlyContinue | Measure-Object | ForEach-Object { 'rows=' + `$_.Count }"
+        $rerun.Text | Should -Match 'rows=240'
+        $charged = (Get-SettledStats).creditsCharged - $atKill.creditsCharged
+        Write-Host "-MaxAmbiguousRetries ${Max}: $($state.Unresolved) request(s) in flight at the kill, $($state.Done) answered; -WhatIf predicted $predicted credit(s), the rerun was charged $charged"
+        $charged | Should -Be $predicted
+        # The rows in flight are resent only when the limit allows it.
+        $expected = $sampleDistinct - $state.Done - $(if ($Max -eq 0) { $state.Unresolved } else { 0 })
+        $predicted | Should -Be $expected
+    }
+
     It 'after <Name>, the rerun pays only for rows never answered' -ForEach @(
         @{ Name = 'Ctrl+C'; How = 'CtrlC' }
         @{ Name = 'Select-Object -First 5'; How = 'First' }

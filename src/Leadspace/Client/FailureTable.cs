@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Management.Automation;
+using Leadspace.Engine;
 
 namespace Leadspace.Client
 {
@@ -53,10 +55,10 @@ namespace Leadspace.Client
     /// <summary>What one <see cref="FailureKind"/> means for the call, the run and the user.</summary>
     public sealed class FailureSemantics
     {
-        internal FailureSemantics(FailureKind kind, bool retryable, bool ambiguous, bool fatal, string errorId, string category, string cause, string action)
+        internal FailureSemantics(FailureKind kind, bool retryable, bool ambiguous, bool fatal, string errorId, int category, string cause, string action)
         {
             Kind = kind; Retryable = retryable; Ambiguous = ambiguous; Fatal = fatal;
-            ErrorId = errorId; Category = category; Cause = cause; RecommendedAction = action;
+            Error = new ErrorEntry(errorId, category, action); Cause = cause;
         }
 
         public FailureKind Kind { get; }
@@ -67,15 +69,16 @@ namespace Leadspace.Client
         public bool Ambiguous { get; }
         /// <summary>No later call can succeed: the run stops sending (the rest come out NotSent).</summary>
         public bool Fatal { get; }
+        /// <summary>The row of the error table (<see cref="ErrorTable"/>) that the ErrorRecord reads.</summary>
+        internal ErrorEntry Error { get; }
         /// <summary>The stable ErrorId of the row's (or the run's) ErrorRecord.</summary>
-        public string ErrorId { get; }
-        /// <summary>The name of the System.Management.Automation.ErrorCategory (kept as text so that this table
-        /// has no PowerShell dependency; a Pester test parses every one).</summary>
-        public string Category { get; }
+        public string ErrorId => Error.ErrorId;
+        /// <summary>The ErrorCategory of the row's (or the run's) ErrorRecord.</summary>
+        public ErrorCategory Category => Error.Category;
         public string Cause { get; }
-        public string RecommendedAction { get; }
+        public string RecommendedAction => Error.RecommendedAction!;
 
-        public override string ToString() => $"{Kind}: {ErrorId} ({Category})";
+        public override string ToString() => $"{Kind}: {ErrorId}";
     }
 
     /// <summary>How an HTTP status is classified, and why.</summary>
@@ -101,61 +104,61 @@ namespace Leadspace.Client
 
         private static readonly FailureSemantics[] Kinds =
         {
-            new FailureSemantics(FailureKind.RateLimited, true, false, false, "LeadspaceRateLimited", "LimitsExceeded",
+            new FailureSemantics(FailureKind.RateLimited, true, false, false, ErrorIds.RateLimited, (int)ErrorCategory.LimitsExceeded,
                 "429 after every retry: the program's calls per second were exceeded (another process may share the program).",
                 "Lower -RequestsPerSecond, or share one rate limit between processes (-RateLimitStore). " + RetryLater),
-            new FailureSemantics(FailureKind.ServerError, true, false, false, "LeadspaceServerError", "ResourceUnavailable",
+            new FailureSemantics(FailureKind.ServerError, true, false, false, ErrorIds.ServerError, (int)ErrorCategory.ResourceUnavailable,
                 "500, 503 or another 5xx after every retry: the service reported that it failed or could not take the call.",
                 "Retry later; quote the tracking id to Leadspace support if it persists. " + RetryLater),
-            new FailureSemantics(FailureKind.BadGateway, true, true, false, "LeadspaceServerError", "ResourceUnavailable",
+            new FailureSemantics(FailureKind.BadGateway, true, true, false, ErrorIds.ServerError, (int)ErrorCategory.ResourceUnavailable,
                 "502 (or 520): a gateway lost the service's answer; the call may have been processed and charged.",
                 "Retry later; the row may already have been charged. " + RetryLater),
-            new FailureSemantics(FailureKind.GatewayTimeout, true, true, false, "LeadspaceTimeout", "OperationTimeout",
+            new FailureSemantics(FailureKind.GatewayTimeout, true, true, false, ErrorIds.Timeout, (int)ErrorCategory.OperationTimeout,
                 "504 (or 524, 598, 599): a gateway stopped waiting for the service; the call may have been processed and charged.",
                 "Retry later; the row may already have been charged. " + RetryLater),
-            new FailureSemantics(FailureKind.Timeout, true, true, false, "LeadspaceTimeout", "OperationTimeout",
+            new FailureSemantics(FailureKind.Timeout, true, true, false, ErrorIds.Timeout, (int)ErrorCategory.OperationTimeout,
                 "No complete answer within -TimeoutSec; the call may have been processed and charged.",
                 "Raise Connect-Leadspace -TimeoutSec if answers are slow; the row may already have been charged. " + RetryLater),
-            new FailureSemantics(FailureKind.RequestTimeout, true, false, false, "LeadspaceTimeout", "OperationTimeout",
+            new FailureSemantics(FailureKind.RequestTimeout, true, false, false, ErrorIds.Timeout, (int)ErrorCategory.OperationTimeout,
                 "408: the server did not receive the whole request in time and did not process it.",
                 RetryLater),
-            new FailureSemantics(FailureKind.ConnectFailed, true, false, false, "LeadspaceConnectFailed", "ConnectionError",
+            new FailureSemantics(FailureKind.ConnectFailed, true, false, false, ErrorIds.ConnectFailed, (int)ErrorCategory.ConnectionError,
                 "The connection could not be made (refused, DNS, network); nothing was sent.",
                 "Check -BaseUri and the network. " + RetryLater),
-            new FailureSemantics(FailureKind.ConnectionLost, true, true, false, "LeadspaceConnectionLost", "ConnectionError",
+            new FailureSemantics(FailureKind.ConnectionLost, true, true, false, ErrorIds.ConnectionLost, (int)ErrorCategory.ConnectionError,
                 "The connection broke after the request was sent; the call may have been processed and charged.",
                 "Retry later; the row may already have been charged. " + RetryLater),
-            new FailureSemantics(FailureKind.Unreachable, false, false, true, "LeadspaceUnreachable", "ConnectionError",
+            new FailureSemantics(FailureKind.Unreachable, false, false, true, ErrorIds.Unreachable, (int)ErrorCategory.ConnectionError,
                 "Every one of the last calls failed to connect (or timed out) and none was answered: the run stopped sending.",
                 "Check -BaseUri (Get-LeadspaceConnection), DNS, proxy and firewall, or raise -TimeoutSec, then resend the rows that were not sent."),
-            new FailureSemantics(FailureKind.TokenUnavailable, true, false, false, "LeadspaceOAuthUnavailable", "ConnectionError",
+            new FailureSemantics(FailureKind.TokenUnavailable, true, false, false, ErrorIds.OAuthUnavailable, (int)ErrorCategory.ConnectionError,
                 "No OAuth token could be obtained after every retry (the token endpoint failed); nothing was sent.",
                 "Check that the OAuth endpoint is reachable. " + RetryLater),
-            new FailureSemantics(FailureKind.TokenOutage, false, false, true, "LeadspaceOAuthUnavailable", "ConnectionError",
+            new FailureSemantics(FailureKind.TokenOutage, false, false, true, ErrorIds.OAuthUnavailable, (int)ErrorCategory.ConnectionError,
                 "OAuth token fetches kept failing: the run stopped sending (nothing was charged).",
                 "Check that the OAuth endpoint is reachable, then resend the rows that were not sent."),
-            new FailureSemantics(FailureKind.Unauthorized, false, false, true, "LeadspaceUnauthorized", "AuthenticationError",
+            new FailureSemantics(FailureKind.Unauthorized, false, false, true, ErrorIds.Unauthorized, (int)ErrorCategory.AuthenticationError,
                 "401: the token or OAuth credentials were rejected or have expired; the run stopped.",
                 "Check the token or OAuth credentials, run Connect-Leadspace again, then resend the rows that were not sent."),
-            new FailureSemantics(FailureKind.CreditsExhausted, false, false, true, "LeadspaceCreditsExhausted", "QuotaExceeded",
+            new FailureSemantics(FailureKind.CreditsExhausted, false, false, true, ErrorIds.CreditsExhausted, (int)ErrorCategory.QuotaExceeded,
                 "427: the program has no credits left, or the program id is invalid; the run stopped.",
                 "Ask your Customer Success Manager or support@leadspace.com for credits (or check the program id), then resend the rows that were not sent."),
-            new FailureSemantics(FailureKind.BadRequest, false, false, false, "LeadspaceBadRequest", "InvalidArgument",
+            new FailureSemantics(FailureKind.BadRequest, false, false, false, ErrorIds.BadRequest, (int)ErrorCategory.InvalidArgument,
                 "400: Leadspace found the input insufficient or the JSON invalid.",
                 "Check the row's values (see the message) and map other columns with -PropertyMap."),
-            new FailureSemantics(FailureKind.ClientError, false, false, false, "LeadspaceHttpError", "ProtocolError",
+            new FailureSemantics(FailureKind.ClientError, false, false, false, ErrorIds.HttpError, (int)ErrorCategory.ProtocolError,
                 "An answer retrying cannot fix (3xx, 403, 404, 405, 415, another 4xx, 501, 505).",
                 "Check -BaseUri and any proxy in between; the message quotes the answer."),
-            new FailureSemantics(FailureKind.InvalidResponse, false, false, false, "LeadspaceInvalidResponse", "InvalidResult",
+            new FailureSemantics(FailureKind.InvalidResponse, false, false, false, ErrorIds.InvalidResponse, (int)ErrorCategory.InvalidResult,
                 "A 200 whose body could not be read or holds no usable answer. Not retried: the credit is spent.",
                 "Report the answer (the message, -AsResponse .Json) to Leadspace support; resending costs another credit."),
-            new FailureSemantics(FailureKind.CheckpointFailed, false, false, true, "LeadspaceCheckpointFailed", "WriteError",
+            new FailureSemantics(FailureKind.CheckpointFailed, false, false, true, ErrorIds.CheckpointFailed, (int)ErrorCategory.WriteError,
                 "The run journal (-CheckpointPath) could not be written: the run stopped before the next paid call.",
                 "Free disk space or fix the journal's permissions, then rerun the same command with the same -CheckpointPath."),
-            new FailureSemantics(FailureKind.InterruptedCall, true, true, false, "LeadspaceNotResent", "OperationStopped",
+            new FailureSemantics(FailureKind.InterruptedCall, true, true, false, ErrorIds.NotResent, (int)ErrorCategory.OperationStopped,
                 "Sent in an earlier run that ended before its answer (a crash, a kill, a stop); it may have been charged, and -MaxAmbiguousRetries allows no further resend.",
                 "Raise Connect-Leadspace -MaxAmbiguousRetries to resend it anyway (it may be charged again), or ask Leadspace whether it was charged."),
-            new FailureSemantics(FailureKind.Unexpected, false, false, false, "LeadspaceUnexpectedError", "InvalidOperation",
+            new FailureSemantics(FailureKind.Unexpected, false, false, false, ErrorIds.UnexpectedError, (int)ErrorCategory.InvalidOperation,
                 "An unexpected error in the module.",
                 "Report it with the message; resend the row later."),
         };

@@ -111,10 +111,10 @@ namespace Leadspace.Client
     }
 
     /// <summary>A rate limit store could not be used. The message never contains the password.</summary>
-    public sealed class RateLimitStoreException : Exception
+    public sealed class RateLimitStoreException : LeadspaceException
     {
         public RateLimitStoreException(RateLimitStoreFailure failure, string message, Exception? inner = null)
-            : base(message, inner)
+            : base(ErrorTable.For(failure), message, inner)
         {
             Failure = failure;
         }

@@ -35,17 +35,17 @@ namespace Leadspace.Client
     }
 
     /// <summary>The OAuth endpoint refused the credentials (wrong program id or secret): final.</summary>
-    public sealed class LeadspaceAuthenticationException : Exception
+    public sealed class LeadspaceAuthenticationException : LeadspaceException
     {
-        public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
+        public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(ErrorTable.OAuthFailed, message, inner) { HttpStatus = httpStatus; }
         public int? HttpStatus { get; }
     }
 
     /// <summary>No token could be obtained for now (network, timeout, 5xx or 429 at the OAuth endpoint):
     /// nothing was sent, so the call may be retried.</summary>
-    public sealed class LeadspaceTokenUnavailableException : Exception
+    public sealed class LeadspaceTokenUnavailableException : LeadspaceException
     {
-        public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null, TimeSpan? retryAfter = null) : base(message, inner)
+        public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null, TimeSpan? retryAfter = null) : base(ErrorTable.OAuthUnavailable, message, inner)
         {
             HttpStatus = httpStatus;
             RetryAfter = retryAfter;

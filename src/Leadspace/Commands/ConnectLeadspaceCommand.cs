@@ -154,10 +154,7 @@ namespace Leadspace.Commands
             }
             catch (LeadspaceConnectException ex)
             {
-                var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), ex.Category);
-                var record = new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
-                if (ex.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
-                ThrowTerminatingError(record);
+                ThrowTerminatingError(ErrorRecords.For(ex, ex.Target));
                 return;
             }
             catch (RateLimitStoreException ex)

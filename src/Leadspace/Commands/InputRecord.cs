@@ -20,6 +20,28 @@ namespace Leadspace.Commands
 
         public static List<InputProperty> Properties(object input) => Properties(input, 0);
 
+        /// <summary>The record of the parameter set that takes one record (-CompanyName, -Email, ..., -CustomFields).
+        /// Throws ArgumentException for a -CustomFields key that is also a request field.</summary>
+        public static PSObject FromParameters(IDictionary<string, object> bound, IDictionary? customFields)
+        {
+            var record = new PSObject();
+            foreach (var field in RequestField.All)
+            {
+                if (bound.TryGetValue(field.ParameterName, out var value))
+                    record.Properties.Add(new PSNoteProperty(field.ParameterName, value));
+            }
+            if (customFields == null) return record;
+            foreach (DictionaryEntry e in customFields)
+            {
+                var name = e.Key?.ToString();
+                if (string.IsNullOrWhiteSpace(name)) continue;
+                if (record.Properties[name] != null || InputMapper.FieldForColumn(name!) != null)
+                    throw new ArgumentException($"-CustomFields key '{name}' is also a request field; pass that value with its own parameter and give the custom field another name.");
+                record.Properties.Add(new PSNoteProperty(name, e.Value));
+            }
+            return record;
+        }
+
         private static List<InputProperty> Properties(object input, int depth)
         {
             var list = new List<InputProperty>();

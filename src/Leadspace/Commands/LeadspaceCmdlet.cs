@@ -17,23 +17,16 @@ namespace Leadspace.Commands
             {
                 if (given.IsDisposed)
                 {
-                    ThrowTerminatingError(new ErrorRecord(
-                        new InvalidOperationException($"Leadspace connection {given.Id} was disconnected. Run Connect-Leadspace again."),
-                        "LeadspaceConnectionClosed", ErrorCategory.ConnectionError, given));
+                    ThrowTerminatingError(ErrorRecords.For(ErrorTable.ConnectionClosed,
+                        new InvalidOperationException($"Leadspace connection {given.Id} was disconnected. Run Connect-Leadspace again."), given));
                 }
                 return given;
             }
             var connection = ConnectionRegistry.DefaultFor(CurrentRunspaceId);
             if (connection == null)
             {
-                var record = new ErrorRecord(
-                    new InvalidOperationException("There is no Leadspace connection. Run Connect-Leadspace first (or pass -Connection)."),
-                    "LeadspaceNoConnection", ErrorCategory.ConnectionError, null);
-                record.ErrorDetails = new ErrorDetails(record.Exception.Message)
-                {
-                    RecommendedAction = "Connect-Leadspace -Token (Read-Host -AsSecureString 'Token') -ProgramId <your program id>",
-                };
-                ThrowTerminatingError(record);
+                ThrowTerminatingError(ErrorRecords.For(ErrorTable.NoConnection,
+                    new InvalidOperationException("There is no Leadspace connection. Run Connect-Leadspace first (or pass -Connection)."), null));
             }
             return connection!;
         }

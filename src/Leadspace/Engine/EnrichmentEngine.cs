@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using Leadspace.Client;
 using Leadspace.Journal;
 using Leadspace.Model;
+using Leadspace.Run;
 
 namespace Leadspace.Engine
 {
@@ -46,6 +47,7 @@ namespace Leadspace.Engine
         private readonly IEnrichmentCaller _caller;
         private readonly EngineOptions _options;
         private readonly RunJournal? _journal;
+        private readonly AdmissionPolicy _admission;
         private readonly Queue<Entry> _window = new Queue<Entry>();
         private readonly Dictionary<string, Task<EnrichmentResult>> _pendingByKey = new Dictionary<string, Task<EnrichmentResult>>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stopSending = new CancellationTokenSource();
@@ -62,6 +64,7 @@ namespace Leadspace.Engine
             _options = options;
             _journal = options.Journal;
             if (options.Dedupe && _journal == null) throw new ArgumentException("In-run dedupe needs an answer store (a journal).", nameof(options));
+            _admission = new AdmissionPolicy(_journal, options.Dedupe, options.MaxAmbiguousRetries, _pendingByKey.ContainsKey);
         }
 
         public int WindowSize => _options.WindowSize;
@@ -95,53 +98,64 @@ namespace Leadspace.Engine
         public void SubmitCompleted(object? input, EnrichmentResult result)
             => _window.Enqueue(new Entry(input, Task.FromResult(result), null, null));
 
+        /// <summary>The admission decision for a row (<see cref="AdmissionPolicy"/>): the same code -WhatIf asks.</summary>
+        /// <param name="request">The mapped request.</param>
+        /// <param name="invalid">Why it is invalid, or null.</param>
+        /// <param name="confirm">Asked only for a row that would be sent; false declines it.</param>
+        internal Admission Admit(EnrichmentRequest request, string? invalid = null, Func<bool>? confirm = null)
+            => _admission.Decide(request, invalid, _stopSending.IsCancellationRequested, confirm);
+
         /// <summary>Starts the row: from the journal, from an identical row, or with a call. The caller keeps the
         /// window bounded (see <see cref="IsFull"/>).</summary>
-        public void Submit(long rowNumber, object? input, EnrichmentRequest request)
+        public void Submit(long rowNumber, object? input, EnrichmentRequest request) => Submit(rowNumber, input, request, Admit(request));
+
+        /// <summary>Queues the row as <paramref name="admission"/> (from <see cref="Admit"/>, just now) decided.</summary>
+        internal void Submit(long rowNumber, object? input, EnrichmentRequest request, Admission admission)
         {
-            if (_stopSending.IsCancellationRequested)
+            var key = admission.Key;
+            switch (admission.Kind)
             {
-                SubmitCompleted(input, NotSent(rowNumber, request, "The run stopped before this row was sent."));
-                return;
-            }
-            string? key = _journal != null ? request.CanonicalKey() : null;
-            if (key != null)
-            {
-                if (_options.Dedupe && _pendingByKey.TryGetValue(key, out var first))
-                {
+                case AdmissionKind.Invalid:
+                    SubmitCompleted(input, ResultShaper.Failure(rowNumber, EnrichmentOutcome.Invalid, request.ExternalId, ErrorIds.InvalidInput,
+                        "Invalid input, not sent (no credit spent): " + admission.Reason));
+                    return;
+                case AdmissionKind.Stopped:
+                    var fatal = Fatal;
+                    SubmitCompleted(input, fatal != null
+                        ? NotSent(rowNumber, request, "Not sent: the run stopped at row " + fatal.RowNumber + " (" + FailureTable.For(fatal.Failure).ErrorId + "). No credit spent.")
+                        : NotSent(rowNumber, request, "The run stopped before this row was sent."));
+                    return;
+                case AdmissionKind.Duplicate:
                     Interlocked.Increment(ref _duplicates);
-                    _window.Enqueue(new Entry(input, DuplicateOf(first, rowNumber, request), null, null));
+                    _window.Enqueue(new Entry(input, DuplicateOf(_pendingByKey[key!], rowNumber, request), null, null));
                     return;
-                }
-                if (_journal!.TryGetAnswer(key, out var answer))
-                {
-                    bool duplicate = answer!.RecordedThisRun;
+                case AdmissionKind.Answered:
+                    var answer = admission.Answer!;
+                    bool duplicate = answer.RecordedThisRun;
                     if (duplicate) Interlocked.Increment(ref _duplicates); else Interlocked.Increment(ref _fromJournal);
-                    SubmitCompleted(input, Replay(rowNumber, request, answer!, duplicate ? ResultSource.Duplicate : ResultSource.Journal));
+                    SubmitCompleted(input, Replay(rowNumber, request, answer, duplicate ? ResultSource.Duplicate : ResultSource.Journal));
                     return;
-                }
-                int prior = _journal.PriorPossibleCharges(key);
-                if (prior > _options.MaxAmbiguousRetries)
-                {
+                case AdmissionKind.NotResent:
                     Interlocked.Increment(ref _notResent);
                     var semantics = FailureTable.For(FailureKind.InterruptedCall);
                     var failed = ResultShaper.Failure(rowNumber, EnrichmentOutcome.Failed, request.ExternalId, semantics.ErrorId,
-                        $"Not resent: earlier runs sent this request {prior} time(s) without an answer (they ended while it was in flight, or it failed ambiguously), so it may already have been charged; -MaxAmbiguousRetries is {_options.MaxAmbiguousRetries}.");
+                        $"Not resent: earlier runs sent this request {admission.Prior} time(s) without an answer (they ended while it was in flight, or it failed ambiguously), so it may already have been charged; -MaxAmbiguousRetries is {_admission.MaxAmbiguousRetries}.");
                     failed.Failure = FailureKind.InterruptedCall;
                     SubmitCompleted(input, failed);
                     return;
-                }
-                if (prior > 0) Interlocked.Increment(ref _resent);
-                var row = new RowState();
-                // On the thread pool: the call never runs on (or needs) the pipeline thread, whatever the host's
-                // synchronization context.
-                var task = Task.Run(() => RunAsync(rowNumber, request, key, prior, row));
-                if (_options.Dedupe) _pendingByKey[key] = task;
-                _window.Enqueue(new Entry(input, task, key, row));
-                return;
+                case AdmissionKind.Declined:
+                    SubmitCompleted(input, ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.Declined,
+                        "Declined at the confirmation prompt; not sent."));
+                    return;
             }
-            var state = new RowState();
-            _window.Enqueue(new Entry(input, Task.Run(() => RunAsync(rowNumber, request, null, 0, state)), null, state));
+            int prior = admission.Prior;
+            if (prior > 0) Interlocked.Increment(ref _resent);
+            var row = new RowState();
+            // On the thread pool: the call never runs on (or needs) the pipeline thread, whatever the host's
+            // synchronization context.
+            var task = Task.Run(() => RunAsync(rowNumber, request, key, prior, row));
+            if (key != null && _options.Dedupe) _pendingByKey[key] = task;
+            _window.Enqueue(new Entry(input, task, key, row));
         }
 
         private static async Task<EnrichmentResult> DuplicateOf(Task<EnrichmentResult> first, long rowNumber, EnrichmentRequest request)

@@ -3,15 +3,19 @@ using Leadspace.Client;
 namespace Leadspace.Engine
 {
     /// <summary>
-    /// The stable ErrorIds of per-row and per-run errors (documented in about_Leadspace). The ids of failed calls
-    /// come from <see cref="FailureTable"/>; the constants name them for code and tests.
+    /// The stable ErrorIds of a row's result and error (the help's table of them is generated from these and from
+    /// <see cref="FailureTable"/>). The category and recommended action of each error, and the ids of the other errors
+    /// (parameters, connections, journals, the rate limit store), are in <see cref="ErrorTable"/>.
     /// </summary>
     public static class ErrorIds
     {
+        // ---- A row's result ----
         public const string InvalidInput = "LeadspaceInvalidInput";
         public const string NotSent = "LeadspaceNotSent";
         /// <summary>The user answered No at the -Confirm prompt (a result row, not an error).</summary>
         public const string Declined = "LeadspaceDeclined";
+
+        // ---- A failed call (FailureTable) ----
         public const string RateLimited = "LeadspaceRateLimited";
         public const string ServerError = "LeadspaceServerError";
         public const string Timeout = "LeadspaceTimeout";

@@ -4,6 +4,7 @@ using System.Linq;
 using Leadspace.Client;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Run;
 
 namespace Leadspace.Engine
 {
@@ -27,6 +28,8 @@ namespace Leadspace.Engine
         public long WouldDuplicateCount { get; private set; }
         /// <summary>Rows -WhatIf found answered in the journal (no call).</summary>
         public long WouldReplayCount { get; private set; }
+        /// <summary>Rows -WhatIf found sent in earlier runs without an answer beyond -MaxAmbiguousRetries (no call).</summary>
+        public long WouldNotResendCount { get; private set; }
         public long FromApi { get; private set; }
         public long FromJournal { get; private set; }
         public long Duplicates { get; private set; }
@@ -38,11 +41,18 @@ namespace Leadspace.Engine
         /// <summary>A new input row; returns its 1-based number.</summary>
         public long Read() => ++RowsRead;
 
-        public void WouldSendRow() => WouldSend++;
-        public void WouldDuplicate() => WouldDuplicateCount++;
-        public void WouldReplay() => WouldReplayCount++;
-
-        public void InvalidRowSeen() => Invalid++;
+        /// <summary>-WhatIf: counts the admission decision of a row instead of running it.</summary>
+        internal void Predicted(AdmissionKind kind)
+        {
+            switch (kind)
+            {
+                case AdmissionKind.Invalid: Invalid++; break;
+                case AdmissionKind.Duplicate: WouldDuplicateCount++; break;
+                case AdmissionKind.Answered: WouldReplayCount++; break;
+                case AdmissionKind.NotResent: WouldNotResendCount++; break;
+                case AdmissionKind.Send: WouldSend++; break;
+            }
+        }
 
         public void Count(EnrichmentResult result)
         {
@@ -68,7 +78,8 @@ namespace Leadspace.Engine
         public string WhatIfTarget()
             => $"{RowsRead} input row(s): {WouldSend} to send, {Invalid} invalid (not sent, no credit)"
                + (WouldDuplicateCount > 0 ? $", {WouldDuplicateCount} identical to an earlier row (no credit)" : string.Empty)
-               + (WouldReplayCount > 0 ? $", {WouldReplayCount} answered in the journal (no credit)" : string.Empty);
+               + (WouldReplayCount > 0 ? $", {WouldReplayCount} answered in the journal (no credit)" : string.Empty)
+               + (WouldNotResendCount > 0 ? $", {WouldNotResendCount} sent by an earlier run without an answer and not resent (-MaxAmbiguousRetries; no credit)" : string.Empty);
 
         public string WhatIfAction() => $"Enrich through Leadspace, spending up to {WouldSend} credit(s) in {WouldSend} call(s)";
 

@@ -13,15 +13,9 @@ using Leadspace.Model;
 namespace Leadspace.Journal
 {
     /// <summary>A journal that cannot be used for this run (another program, another service, locked, unreadable).</summary>
-    public sealed class JournalException : Exception
+    public sealed class JournalException : LeadspaceException
     {
-        public JournalException(string errorId, string category, string message, Exception? inner = null) : base(message, inner)
-        {
-            ErrorId = errorId; Category = category;
-        }
-        public string ErrorId { get; }
-        /// <summary>The name of the System.Management.Automation.ErrorCategory.</summary>
-        public string Category { get; }
+        internal JournalException(ErrorEntry error, string message, Exception? inner = null) : base(error, message, inner) { }
     }
 
     /// <summary>An answer recorded in the journal.</summary>
@@ -160,17 +154,17 @@ namespace Leadspace.Journal
             {
                 var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
                 if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
-                    throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The folder of the journal '{path}' does not exist.");
+                    throw new JournalException(ErrorTable.CheckpointUnwritable, $"The folder of the journal '{path}' does not exist.");
                 file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
             catch (IOException ex) when (!(ex is FileNotFoundException) && !(ex is DirectoryNotFoundException) && IsSharingViolation(ex))
             {
-                throw new JournalException("LeadspaceCheckpointLocked", "ResourceBusy",
+                throw new JournalException(ErrorTable.CheckpointLocked,
                     $"The journal '{path}' is in use by another run (another process or runspace holds it). Wait for that run to end, or use another -CheckpointPath.", ex);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
             {
-                throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The journal '{path}' cannot be opened for writing: {ex.Message}", ex);
+                throw new JournalException(ErrorTable.CheckpointUnwritable, $"The journal '{path}' cannot be opened for writing: {ex.Message}", ex);
             }
             var journal = new RunJournal(file, path, durable: true, clock ?? Clock.System, maxAge);
             try
@@ -193,7 +187,7 @@ namespace Leadspace.Journal
             try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new JournalException("LeadspaceCheckpointFailed", "ReadError", $"The journal '{path}' cannot be read: {ex.Message}", ex);
+                throw new JournalException(ErrorTable.CheckpointUnreadable, $"The journal '{path}' cannot be read: {ex.Message}", ex);
             }
             var journal = new RunJournal(file, path, durable: true, clock ?? Clock.System, maxAge, readOnly: true);
             try { journal.Load(service, programKeys, programName); return journal; }
@@ -229,7 +223,7 @@ namespace Leadspace.Journal
                 try { WriteHeader(service, programKeys, programName); }
                 catch (IOException ex)
                 {
-                    throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The journal '{Path}' cannot be written: {ex.Message}", ex);
+                    throw new JournalException(ErrorTable.CheckpointUnwritable, $"The journal '{Path}' cannot be written: {ex.Message}", ex);
                 }
                 return;
             }
@@ -267,7 +261,7 @@ namespace Leadspace.Journal
                 line.Write(buffer, start, read - start);
                 position += read;
             }
-            if (!header) throw new JournalException("LeadspaceCheckpointInvalid", "InvalidData", $"'{Path}' is not a Leadspace run journal (its first line is incomplete).");
+            if (!header) throw new JournalException(ErrorTable.CheckpointInvalid, $"'{Path}' is not a Leadspace run journal (its first line is incomplete).");
             if (line.Length > 0)
             {
                 // A crash in the middle of a write: the last line has no end. Cut it off, so that new records start
@@ -302,12 +296,12 @@ namespace Leadspace.Journal
             }
             catch (JsonException) { }
             if (type != "leadspace-journal")
-                throw new JournalException("LeadspaceCheckpointInvalid", "InvalidData", $"'{Path}' is not a Leadspace run journal; refusing to write into it. Choose another -CheckpointPath.");
+                throw new JournalException(ErrorTable.CheckpointInvalid, $"'{Path}' is not a Leadspace run journal; refusing to write into it. Choose another -CheckpointPath.");
             if (!string.Equals(journalService, service, StringComparison.OrdinalIgnoreCase))
-                throw new JournalException("LeadspaceCheckpointMismatch", "InvalidArgument",
+                throw new JournalException(ErrorTable.CheckpointMismatch,
                     $"The journal '{Path}' was written for {journalService}, not {service}: its answers do not apply to this connection. Use another -CheckpointPath (or connect to {journalService}).");
             if (!keys.Intersect(programKeys, StringComparer.Ordinal).Any())
-                throw new JournalException("LeadspaceCheckpointMismatch", "InvalidArgument",
+                throw new JournalException(ErrorTable.CheckpointMismatch,
                     $"The journal '{Path}' was written for program {journalProgram}, not {programName}: its answers do not apply to this connection. Use another -CheckpointPath (or connect to program {journalProgram}).");
         }
 

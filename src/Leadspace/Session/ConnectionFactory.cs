@@ -7,18 +7,15 @@ using Leadspace.Client;
 namespace Leadspace.Session
 {
     /// <summary>A connection could not be made; the ids and categories are those of the cmdlet's ErrorRecord.</summary>
-    public sealed class LeadspaceConnectException : Exception
+    public sealed class LeadspaceConnectException : LeadspaceException
     {
-        public LeadspaceConnectException(string errorId, string category, string message, string? recommendedAction = null, object? target = null, Exception? inner = null)
-            : base(message, inner)
+        internal LeadspaceConnectException(ErrorEntry error, string message, string? recommendedAction = null, object? target = null, Exception? inner = null)
+            : base(error, message, inner, recommendedAction)
         {
-            ErrorId = errorId; Category = category; RecommendedAction = recommendedAction; Target = target;
+            Target = target;
         }
 
-        public string ErrorId { get; }
-        /// <summary>The name of the System.Management.Automation.ErrorCategory.</summary>
-        public string Category { get; }
-        public string? RecommendedAction { get; }
+        /// <summary>The ErrorRecord's target (never a secret).</summary>
         public object? Target { get; }
     }
 
@@ -73,7 +70,7 @@ namespace Leadspace.Session
             catch (ArgumentException ex)
             {
                 bool uri = ex.ParamName == nameof(ConnectionSettings.BaseUri);
-                throw new LeadspaceConnectException(uri ? "LeadspaceInvalidBaseUri" : "LeadspaceInvalidConnectionSetting", "InvalidArgument", ex.Message,
+                throw new LeadspaceConnectException(uri ? ErrorTable.InvalidBaseUri : ErrorTable.InvalidConnectionSetting, ex.Message,
                     uri ? "Pass the service's https address, e.g. -BaseUri https://apigw.leadspace.com (credentials go in -Token or -Credential, never in the URI)." : null,
                     uri ? ConnectionSettings.Redact(settings.BaseUri) : null, ex);
             }
@@ -88,7 +85,7 @@ namespace Leadspace.Session
                 case ConnectionRequest.Auth.OAuth:
                     settings.ProgramId = Blank(request.UserName);
                     if (settings.ProgramId == null)
-                        throw new LeadspaceConnectException("LeadspaceOAuthProgramIdMissing", "InvalidArgument", "-OAuthCredential needs the program id as its user name.");
+                        throw new LeadspaceConnectException(ErrorTable.OAuthProgramIdMissing, "-OAuthCredential needs the program id as its user name.");
                     secret = request.Password;
                     break;
                 default:
@@ -99,9 +96,8 @@ namespace Leadspace.Session
                         secret = Secure(environment(OAuthSecretVariable));
                         if (secret == null || settings.ProgramId == null)
                         {
-                            throw new LeadspaceConnectException("LeadspaceTokenMissing", "AuthenticationError",
-                                $"No token given. Pass -Token, -Credential or -OAuthCredential, or set ${TokenVariable} (and ${ProgramIdVariable}) for unattended runs.",
-                                "Connect-Leadspace -Token (Read-Host -AsSecureString 'Leadspace token') -ProgramId <program id>");
+                            throw new LeadspaceConnectException(ErrorTable.TokenMissing,
+                                $"No token given. Pass -Token, -Credential or -OAuthCredential, or set ${TokenVariable} (and ${ProgramIdVariable}) for unattended runs.");
                         }
                     }
                     break;
@@ -114,13 +110,12 @@ namespace Leadspace.Session
                 var problem = TokenRules.Problem(plainToken);
                 if (problem != null)
                 {
-                    throw new LeadspaceConnectException("LeadspaceInvalidToken", "InvalidArgument", problem,
-                        "Copy the perpetual token again exactly as Leadspace sent it (printable ASCII, no spaces or line breaks inside).");
+                    throw new LeadspaceConnectException(ErrorTable.InvalidToken, problem);
                 }
             }
             bool oauth = secret != null;
             if (oauth && secret!.Length == 0)
-                throw new LeadspaceConnectException("LeadspaceInvalidCredential", "InvalidArgument", "The OAuth secret is empty.");
+                throw new LeadspaceConnectException(ErrorTable.InvalidCredential, "The OAuth secret is empty.");
 
             var identity = new ProgramIdentity(settings.BaseUri, settings.ProgramId, plainToken);
             var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, out bool created);
@@ -154,12 +149,12 @@ namespace Leadspace.Session
             }
             catch (LeadspaceAuthenticationException ex)
             {
-                throw new LeadspaceConnectException("LeadspaceOAuthFailed", "AuthenticationError", ex.Message,
+                throw new LeadspaceConnectException(ErrorTable.OAuthFailed, ex.Message,
                     $"Check the program id and secret of program '{settings.ProgramId}'.", settings.ProgramId, ex);
             }
             catch (Exception ex) when (ex is LeadspaceTokenUnavailableException || ex is HttpRequestException)
             {
-                throw new LeadspaceConnectException("LeadspaceOAuthUnavailable", "ConnectionError", ex.Message,
+                throw new LeadspaceConnectException(ErrorTable.OAuthUnavailable, ex.Message,
                     $"Check that {settings.BaseUri} is reachable, then connect again.", settings.ProgramId, ex);
             }
         }
@@ -169,7 +164,7 @@ namespace Leadspace.Session
             var value = environment(BaseUriVariable);
             if (string.IsNullOrWhiteSpace(value)) return null;
             if (Uri.TryCreate(value!.Trim(), UriKind.Absolute, out var uri)) return uri;
-            throw new LeadspaceConnectException("LeadspaceInvalidBaseUri", "InvalidArgument", $"${BaseUriVariable} is not an absolute URI.",
+            throw new LeadspaceConnectException(ErrorTable.InvalidBaseUri, $"${BaseUriVariable} is not an absolute URI.",
                 $"Set ${BaseUriVariable} to an https address, or remove it to use {ConnectionSettings.DefaultBaseUri}.");
         }
 
