@@ -117,9 +117,9 @@ namespace Leadspace.Commands
         /// pipeline stopped early: their timeout, but never more than this.</summary>
         internal static readonly TimeSpan MaxFinish = TimeSpan.FromSeconds(60);
 
-        private RunJournal? _journal;
+        private IAnswerStore? _journal;
         /// <summary>The -CheckpointPath journal; null without one (the temporary answer store of dedupe is not one).</summary>
-        private RunJournal? Checkpoint => _journal != null && _journal.Durable ? _journal : null;
+        private RunJournal? Checkpoint => _journal as RunJournal;
         private readonly HashSet<string> _whatIfKeys = new HashSet<string>(StringComparer.Ordinal);
         private bool _stopOnError, _ended, _summarySet;
         private string? _ending;
@@ -192,18 +192,19 @@ namespace Leadspace.Commands
                     var path = GetUnresolvedProviderPathFromPSPath(CheckpointPath);
                     var identity = connection.Identity;
                     var name = connection.ProgramId ?? "(identified by its token)";
-                    _journal = _whatIf
+                    var journal = _whatIf
                         ? RunJournal.OpenForReading(path, identity.Service, identity.Keys, name, MaxAge)
-                        : RunJournal.Open(path, identity.Service, identity.Keys, name, MaxAge);
-                    if (_journal != null)
+                        : RunJournal.Open(path, identity.Service, identity.Keys, name, MaxAge, cancellationToken: _stop.Token); // Ctrl+C ends a wait for a closing run
+                    _journal = journal;
+                    if (journal != null)
                     {
-                        foreach (var warning in _journal.Warnings) WriteWarning(warning);
-                        WriteVerbose($"Run journal {path}: {_journal.AnswersAtOpen} answer(s) from earlier runs, {_journal.UnresolvedAtOpen} request(s) that were in flight when an earlier run ended.");
+                        foreach (var warning in journal.Warnings) WriteWarning(warning);
+                        WriteVerbose($"Run journal {path}: {journal.AnswersAtOpen} answer(s) from earlier runs, {journal.UnresolvedAtOpen} request(s) that were in flight when an earlier run ended.");
                     }
                 }
                 else if (!NoDedupe && !_whatIf)
                 {
-                    _journal = RunJournal.OpenTemporary(); // keeps answers for identical rows later in the input
+                    _journal = TemporaryAnswerStore.Open(); // keeps answers for identical rows later in the input
                 }
             }
             catch (JournalException ex)
