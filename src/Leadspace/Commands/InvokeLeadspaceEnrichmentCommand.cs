@@ -211,6 +211,10 @@ namespace Leadspace.Commands
             {
                 ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, (ErrorCategory)Enum.Parse(typeof(ErrorCategory), ex.Category), CheckpointPath));
             }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException(); // Ctrl+C while waiting for a run of this process to close the journal
+            }
         }
 
         private bool IsWhatIf()
