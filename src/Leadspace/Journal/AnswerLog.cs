@@ -247,15 +247,16 @@ namespace Leadspace.Journal
             }
         }
 
-        /// <summary>No append starts after this; then the file's last sync and close.</summary>
+        /// <summary>The file's last sync and close; no append or read starts after this. (A sync on the timer never
+        /// takes this lock, so waiting here for one to end cannot deadlock.)</summary>
         public void Dispose()
         {
             lock (_lock)
             {
                 if (_disposed) return;
                 _disposed = true;
+                File.Dispose();
             }
-            File.Dispose();
         }
     }
 }
