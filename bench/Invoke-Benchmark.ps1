@@ -19,8 +19,9 @@
         rate, without and with the shared rate gate (Connect-Leadspace -RateLimitStore on a Garnet started from the tool
         manifest): combined rows/s, 429s, and the store's round trip per grant;
       - Scenario D (the run journal; as B): -NoDedupe, the default (in-run dedupe with an answer store on a
-        temporary file), -CheckpointPath (CPU and journal bytes per row), and the same command again replaying the
-        finished journal (rows/s, calls);
+        temporary file) at 100,000 and 400,000 rows (peak working set at each, bytes per distinct row between them),
+        -CheckpointPath (CPU and journal bytes per row), and the same command again replaying the finished journal
+        (rows/s, calls); for each, the time from a gate grant to its send (the write-ahead record lies in between);
       - every measured run is a fresh child pwsh (no shared JIT, connections or limiter), run one after the
         other, with the simulator's counters reset before and read (/__stats) after each run;
       - prints markdown tables (results, targets with PASS/MISS, module details) and writes them to -OutputPath.
@@ -224,6 +225,7 @@ if ($PSCmdlet.ParameterSetName -eq 'Worker') {
         WorkingSet       = $self.WorkingSet64
         ProcessUptimeSec = ([DateTime]::Now - $self.StartTime).TotalSeconds
         RateStatus       = $null
+        GrantToSend      = $null
     }
     if ($isModule) {
         $s = Get-LeadspaceRateStatus
@@ -238,6 +240,20 @@ if ($PSCmdlet.ParameterSetName -eq 'Worker') {
             AnswersByStatus = $s.AnswersByStatusText
             LatencyP50Ms    = $s.LatencyP50Ms
             LatencyP95Ms    = $s.LatencyP95Ms
+        }
+        # Gate grant to send (ClientStatistics, not part of Get-LeadspaceRateStatus): read through the connection's
+        # client; a module without this measurement reports nothing.
+        $connection = Get-LeadspaceConnection
+        $clientProperty = $connection.GetType().GetProperty('Client', [Reflection.BindingFlags]'Instance,Public,NonPublic')
+        $statistics = if ($clientProperty) { $clientProperty.GetValue($connection).Statistics } else { $null }
+        if ($statistics -and $statistics.GetType().GetMethod('GrantToSendPercentile')) {
+            $measured.GrantToSend = [ordered]@{
+                Count = $statistics.GrantToSendCount
+                P50Ms = $statistics.GrantToSendPercentile(50)
+                P99Ms = $statistics.GrantToSendPercentile(99)
+                P999Ms = $statistics.GrantToSendPercentile(99.9)
+                MaxMs = $statistics.GrantToSendMaxMs
+            }
         }
         Disconnect-Leadspace
     }
@@ -268,6 +284,7 @@ if ($Quick) {
         @{ LatencyMs = 300; ModuleRows = 60; ParallelRows = 60; PlainRows = 30 }
     )
     $OverheadRows = 5000
+    $MemoryRows = 20000
     $OverheadPlainRows = 1000
     $FleetRows = 120
 }
@@ -278,6 +295,7 @@ else {
         @{ LatencyMs = 1000; ModuleRows = 600; ParallelRows = 600; PlainRows = 40 }
     )
     $OverheadRows = 100000
+    $MemoryRows = 400000
     $OverheadPlainRows = 5000
     $FleetRows = 900
 }
@@ -427,10 +445,12 @@ function Invoke-MeasuredRun {
         [int] $LatencyMs = 0,
         [double] $RequestsPerSecond = 30,
         [int] $MaxConcurrency = 64,
-        [int] $TimeoutSec = 900
+        [int] $TimeoutSec = 900,
+        # Distinguishes two runs of one client in one scenario (their files in out/bench/runs).
+        [string] $Tag = ''
     )
     $inputCsv = Get-LeadCsv -Count $Rows
-    $name = "$Scenario-$Client-$LatencyMs" + 'ms'
+    $name = "$Scenario-$Client-$LatencyMs" + 'ms' + $(if ($Tag) { "-$Tag" } else { '' })
     $resultCsv = Join-Path $RunDir "$name.csv"
     $resultJson = Join-Path $RunDir "$name.json"
 
@@ -519,6 +539,8 @@ function Invoke-MeasuredRun {
         PeakConcurrency   = if ($stats) { [long]$stats.peakConcurrency } else { 0 }
         Dropped           = if ($stats) { [long]$stats.dropped } else { 0 }
         RateStatus        = $m.RateStatus
+        GrantToSend       = $(if ($m.PSObject.Properties['GrantToSend']) { $m.GrantToSend } else { $null })
+        Tag               = $Tag
     }
     Write-Host (" {0,6:N1} s, {1,7:N1} rows/s, {2} lost, {3} x 429, {4} duplicate charges, CPU {5:N3} ms/row, peak WS {6:N0} MB" -f `
             $result.ElapsedSec, $result.RowsPerSec, $result.Lost, $result.Status429, $result.DuplicateCharges, $result.PipelineCpuMsRow, $result.PeakWorkingSetMB)
@@ -577,7 +599,7 @@ $fleet = [Collections.Generic.List[object]]::new()
 try {
     Write-Host 'Generating input...' -ForegroundColor Cyan
     if ($Scenario -contains 'B') { $null = Get-LeadCsv -Count $OverheadRows; $null = Get-LeadCsv -Count $OverheadPlainRows }
-    if ($Scenario -contains 'D') { $null = Get-LeadCsv -Count $OverheadRows }
+    if ($Scenario -contains 'D') { $null = Get-LeadCsv -Count $OverheadRows; $null = Get-LeadCsv -Count $MemoryRows }
     if ($Scenario -contains 'A') { foreach ($p in $LatencyPlan) { foreach ($n in $p.ModuleRows, $p.ParallelRows, $p.PlainRows) { $null = Get-LeadCsv -Count $n } } }
 
     $firstLatency = $LatencyPlan[0].LatencyMs
@@ -646,6 +668,9 @@ try {
     Write-Host 'Scenario D: the run journal and in-run dedupe (no rate limit, no latency)' -ForegroundColor Cyan
     $journalPath = Join-Path $RunDir 'D-journal.jsonl'
     $results.Add((Invoke-MeasuredRun -Scenario D -Client ModuleNoDedupe -Rows $OverheadRows -RequestsPerSecond 5000 -MaxConcurrency 64 -TimeoutSec 1800))
+    # Memory per distinct row: the default run (in-run dedupe keeps an index entry per distinct row) at two sizes.
+    $results.Add((Invoke-MeasuredRun -Scenario D -Client Module -Rows $OverheadRows -RequestsPerSecond 5000 -MaxConcurrency 64 -TimeoutSec 1800 -Tag 'small'))
+    $results.Add((Invoke-MeasuredRun -Scenario D -Client Module -Rows $MemoryRows -RequestsPerSecond 5000 -MaxConcurrency 64 -TimeoutSec 3600 -Tag 'large'))
     Remove-Item -LiteralPath $journalPath -ErrorAction SilentlyContinue
     $results.Add((Invoke-MeasuredRun -Scenario D -Client ModuleJournal -Rows $OverheadRows -RequestsPerSecond 5000 -MaxConcurrency 64 -TimeoutSec 1800))
     $JournalBytes = (Get-Item -LiteralPath $journalPath).Length
@@ -779,14 +804,17 @@ if ($Scenario -contains 'D') {
 $cNo = $results | Where-Object { $_.Scenario -eq 'D' -and $_.Client -eq 'ModuleNoDedupe' }
 $cJournal = $results | Where-Object { $_.Scenario -eq 'D' -and $_.Client -eq 'ModuleJournal' }
 $cReplay = $results | Where-Object { $_.Scenario -eq 'D' -and $_.Client -eq 'Replay' }
+$cSmall = $results | Where-Object { $_.Scenario -eq 'D' -and $_.Client -eq 'Module' -and $_.Tag -eq 'small' }
+$cLarge = $results | Where-Object { $_.Scenario -eq 'D' -and $_.Client -eq 'Module' -and $_.Tag -eq 'large' }
 $md.Add('## Scenario D: the run journal and in-run dedupe (same input and simulator settings as B)')
 $md.Add('')
 $md.Add('| Client | Rows | Elapsed (s) | Rows/s | CPU ms/row (pipeline) | Peak working set (MB) | Calls | Journal bytes/row | Lost or missing | Duplicate charges |')
 $md.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-foreach ($r in @($cNo, $bMod, $cJournal, $cReplay) | Where-Object { $_ }) {
+$dRuns = @($cNo, $bMod, $cSmall, $cLarge, $cJournal, $cReplay) | Where-Object { $_ }
+foreach ($r in $dRuns) {
     $client = switch ($r.Client) {
         'ModuleNoDedupe' { 'Invoke-LeadspaceEnrichment -NoDedupe (no answer store)' }
-        'Module' { 'Invoke-LeadspaceEnrichment (default: dedupe, answers on a temporary file)' }
+        'Module' { 'Invoke-LeadspaceEnrichment (default: dedupe, answers on a temporary file)' + $(if ($r.Scenario -eq 'B') { ' (scenario B)' } else { '' }) }
         'ModuleJournal' { 'Invoke-LeadspaceEnrichment -CheckpointPath (write-ahead journal, synced every second)' }
         'Replay' { 'the same command again on the finished journal (replay)' }
     }
@@ -796,7 +824,24 @@ foreach ($r in @($cNo, $bMod, $cJournal, $cReplay) | Where-Object { $_ }) {
 $md.Add('')
 $md.Add("- Journal overhead = CPU per row with -CheckpointPath minus CPU per row with -NoDedupe: $(Format-N ($cJournal.PipelineCpuMsRow - $cNo.PipelineCpuMsRow) 3) ms/row; its file holds $(Format-N ($JournalBytes / 1MB) 1) MB for $(Format-N $cJournal.Rows 0) rows (a sent and a done record per row, the whole answer in each done record).")
 $md.Add('- Replay: every row answered from the journal; Calls is what the simulator saw during the replay (should be 0).')
+$perRow = ($cLarge.PeakWorkingSetMB - $cSmall.PeakWorkingSetMB) * 1MB / [math]::Max($cLarge.Rows - $cSmall.Rows, 1)
+$md.Add("- Memory per distinct row = (peak working set at $(Format-N $cLarge.Rows 0) rows − at $(Format-N $cSmall.Rows 0) rows) ÷ the rows between them, default run (every row distinct): $(Format-N $cLarge.PeakWorkingSetMB 0) MB − $(Format-N $cSmall.PeakWorkingSetMB 0) MB = **$(Format-N $perRow 0) bytes per row**.")
 $md.Add('')
+$md.Add('| Client | Rows | Gate grant → send p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | Sends measured |')
+$md.Add('|---|---:|---:|---:|---:|---:|---:|')
+foreach ($r in $dRuns | Where-Object { $_.Client -ne 'Replay' }) {
+    $g = $r.GrantToSend
+    $name = switch ($r.Client) { 'ModuleNoDedupe' { '-NoDedupe' } 'Module' { 'default (temporary answer store)' } 'ModuleJournal' { '-CheckpointPath' } }
+    if ($g) { $md.Add("| $name | $(Format-N $r.Rows 0) | ≤ $(Format-N ([double]$g.P50Ms) 3) | ≤ $(Format-N ([double]$g.P99Ms) 3) | ≤ $(Format-N ([double]$g.P999Ms) 3) | $(Format-N ([double]$g.MaxMs) 1) | $($g.Count) |") }
+    else { $md.Add("| $name | $(Format-N $r.Rows 0) | — | — | — | — | not measured by this module |") }
+}
+$md.Add('')
+$md.Add('- Gate grant → send: from the rate gate''s grant to the request going on the wire (a token check and, with -CheckpointPath, the')
+$md.Add('  write-ahead `sent` record in between), every attempt; percentiles are the upper bounds of power-of-two buckets in µs.')
+$md.Add('  A journal that held its lock during the once-a-second fsync would show here as a long tail with -CheckpointPath.')
+$md.Add('')
+$bound = if ($cLarge.Rows -ge 400000) { '' } else { ' (-Quick: a rough figure)' }
+Add-Target "Memory per distinct row ≤ 150 bytes (peak working set, $(Format-N $cSmall.Rows 0) → $(Format-N $cLarge.Rows 0) rows)$bound" "$(Format-N $perRow 0) bytes/row" ($perRow -le 150)
 Add-Target 'Replay of a finished 100,000-row journal ≥ 5,000 rows/s with zero calls' "$(Format-N $cReplay.RowsPerSec 0) rows/s, $($cReplay.Calls) calls" ($cReplay.RowsPerSec -ge 5000 -and $cReplay.Calls -eq 0)
 }
 
@@ -814,7 +859,7 @@ $md.Add('| Run | Calls | Successes | 429s | Retries | Failures | Effective rate 
 $md.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 foreach ($r in $results | Where-Object { $_.Client -eq 'Module' }) {
     $s = $r.RateStatus
-    $label = if ($r.Scenario -eq 'A') { "A, $($r.LatencyMs) ms" } else { 'B, overhead' }
+    $label = if ($r.Scenario -eq 'A') { "A, $($r.LatencyMs) ms" } elseif ($r.Scenario -eq 'D') { "D, $(Format-N $r.Rows 0) rows" } else { 'B, overhead' }
     $md.Add("| $label | $($s.Calls) | $($s.Successes) | $($s.RateLimited) | $($s.Retries) | $($s.Failures) | $($s.EffectiveRate) / $($s.ConfiguredRate) | $(Format-N ([double]$s.LatencyP50Ms) 0) / $(Format-N ([double]$s.LatencyP95Ms) 0) | $($r.MaxInWindow) | $($r.PeakConcurrency) | $($r.StatusCounts) |")
 }
 $md.Add('')

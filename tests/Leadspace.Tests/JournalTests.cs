@@ -51,7 +51,7 @@ public class JournalTests : IDisposable
         }
     }
 
-    private static List<EnrichmentResult> Run(IEnrichmentCaller caller, RunJournal? journal, IEnumerable<EnrichmentRequest> requests, bool dedupe = true, int window = 8, int maxAmbiguous = 1)
+    private static List<EnrichmentResult> Run(IEnrichmentCaller caller, IAnswerStore? journal, IEnumerable<EnrichmentRequest> requests, bool dedupe = true, int window = 8, int maxAmbiguous = 1)
     {
         using var engine = new EnrichmentEngine(caller, new EngineOptions { WindowSize = window, Journal = journal, Dedupe = dedupe && journal != null, MaxAmbiguousRetries = maxAmbiguous });
         var output = new List<EnrichmentResult>();
@@ -121,7 +121,7 @@ public class JournalTests : IDisposable
         var requests = Enumerable.Range(1, 30).SelectMany(i => new[] { Request(i, "x@a.com"), Request(i, "X@A.COM"), Request(i, "x@a.com") }).ToList();
         for (int i = 0; i < requests.Count; i++) requests[i].Set(RequestField.ExternalId, "id-" + i);
         var caller = new CountingCaller();
-        using var store = RunJournal.OpenTemporary();
+        using var store = TemporaryAnswerStore.Open();
         var results = Run(caller, store, requests, window: 4); // a small window: most duplicates come after the first left it
         Assert.Equal(30, caller.Calls);
         Assert.Equal(90, results.Count);

@@ -255,6 +255,39 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
         $after.creditsCharged | Should -BeLessOrEqual (150 + $state.Unresolved)
     }
 
+    It 'Ctrl+C ends a run''s wait for a run of this process that is still closing the same journal, within a second' {
+        # The first run is stopped while its calls are on the wire (20 s answers): they go on answering into the journal
+        # in the background, and a second run on the journal in this process waits for that instead of finding it locked.
+        Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 20000; jitterMs = 0 }
+        $in = Join-Path $work 'closing.csv'
+        New-Rows 5 'closing' | Export-Csv $in -NoTypeInformation
+        $journal = Join-Path $work 'closing.jsonl'
+        $run = "Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)' -TimeoutSec 30; "
+        $pipe = "Import-Csv '$in' | Invoke-LeadspaceEnrichment -CheckpointPath '$journal' -ErrorAction SilentlyContinue"
+        $first = [powershell]::Create()
+        $second = [powershell]::Create()
+        try {
+            $null = $first.AddScript($run + $pipe).BeginInvoke()
+            Wait-Until { (Get-LeadspaceSimulatorStats -Simulator $sim).calls -ge 5 }
+            $first.Stop() # the journal is now closing in the background
+            $ready = Join-Path $work 'closing.ready'
+            $waiting = $second.AddScript($run + "Set-Content '$ready' 'connected'; " + $pipe).BeginInvoke()
+            Wait-Until { Test-Path $ready }
+            Start-Sleep -Milliseconds 1500 # into Invoke-LeadspaceEnrichment's BeginProcessing, waiting
+            $waiting.IsCompleted | Should -BeFalse -Because 'the second run waits for the first to close the journal'
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $second.Stop()
+            $watch.Stop()
+            $second.InvocationStateInfo.State | Should -Be 'Stopped'
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 1
+        }
+        finally {
+            $second.Dispose()
+            $first.Dispose()
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 0 }
+        }
+    }
+
     It 'with -ErrorAction Stop, an invalid row stops the run before further paid calls, even with slow answers' {
         Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ latencyMs = 1000 }
         Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -RequestsPerSecond 30

@@ -16,6 +16,10 @@ namespace Leadspace.Client
         private long _latencyCount;
         private readonly int[] _recent = new int[4096];
         private long _recentCount;
+        // Gate grant to send (the write-ahead record in between), all attempts of the connection: a log2 histogram
+        // in microseconds (bucket b counts delays below 2^b µs) and the longest.
+        private readonly long[] _grantToSend = new long[32];
+        private long _grantToSendCount, _grantToSendMaxTicks;
 
         public long Calls => Interlocked.Read(ref _calls);
         public long Successes => Interlocked.Read(ref _successes);
@@ -47,6 +51,39 @@ namespace Leadspace.Client
             _latencies[i % _latencies.Length] = latency.TotalMilliseconds;
             var r = Interlocked.Increment(ref _recentCount) - 1;
             _recent[r % _recent.Length] = Environment.TickCount;
+        }
+
+        /// <summary>An attempt went on the wire <paramref name="delay"/> after its gate grant (the token check and the
+        /// write-ahead record of the run journal lie in between). Measured for the benchmark; nothing waits on it.</summary>
+        internal void GrantToSend(TimeSpan delay)
+        {
+            long us = Math.Max(0, delay.Ticks / 10);
+            int bucket = 0;
+            while (bucket < _grantToSend.Length - 1 && (1L << bucket) <= us) bucket++;
+            Interlocked.Increment(ref _grantToSend[bucket]);
+            Interlocked.Increment(ref _grantToSendCount);
+            long seen;
+            while (delay.Ticks > (seen = Interlocked.Read(ref _grantToSendMaxTicks)) && Interlocked.CompareExchange(ref _grantToSendMaxTicks, delay.Ticks, seen) != seen) { }
+        }
+
+        /// <summary>Attempts whose gate grant to send was measured.</summary>
+        public long GrantToSendCount => Interlocked.Read(ref _grantToSendCount);
+        /// <summary>The longest time from a gate grant to its send, in milliseconds.</summary>
+        public double GrantToSendMaxMs => Interlocked.Read(ref _grantToSendMaxTicks) / (double)TimeSpan.TicksPerMillisecond;
+
+        /// <summary>Gate grant to send, percentile over every attempt of the connection, in milliseconds: the upper
+        /// bound of its power-of-two bucket (null before any).</summary>
+        public double? GrantToSendPercentile(double p)
+        {
+            long n = GrantToSendCount;
+            if (n == 0) return null;
+            long rank = Math.Max(1, (long)Math.Ceiling(p / 100.0 * n)), seen = 0;
+            for (int b = 0; b < _grantToSend.Length; b++)
+            {
+                seen += Interlocked.Read(ref _grantToSend[b]);
+                if (seen >= rank) return (1L << b) / 1000.0;
+            }
+            return GrantToSendMaxMs;
         }
 
         /// <summary>Answers received in the last second.</summary>

@@ -239,6 +239,7 @@ namespace Leadspace.Client
             Statistics.EnterQueue();
             string token;
             bool slot = false, granted = false;
+            long grantedAt = 0;
             void Release()
             {
                 if (slot) { slot = false; _concurrency.Release(); }
@@ -250,6 +251,7 @@ namespace Leadspace.Client
                 slot = true;
                 token = await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
                 await Gate.WaitAsync(stopOrAbort, () => { granted = true; return GrantAndProbeConnection(); }).ConfigureAwait(false);
+                grantedAt = _clock.Timestamp;
                 // The wait may have outlived the token (OAuth): take the current one, without delaying the send
                 // unless it has really expired.
                 token = Tokens.PeekValidToken() ?? await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
@@ -313,6 +315,7 @@ namespace Leadspace.Client
             TimeSpan? retryAfter = null;
             Exception? bodyError = null;
             long attemptStarted = _clock.Timestamp;
+            Statistics.GrantToSend(_clock.Since(grantedAt));
             Statistics.EnterFlight();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
             timeout.CancelAfter(Settings.Timeout);

@@ -143,6 +143,7 @@ namespace Leadspace.Commands
             _run = new EnrichmentRun(options, connection == null ? null : RunConnection.From(connection), this);
             try { _run.Begin(); }
             catch (LeadspaceException ex) { ThrowTerminatingError(ErrorRecords.For(ex, CheckpointPath)); }
+            catch (OperationCanceledException) when (_run.Stopping) { throw new PipelineStoppedException(); } // Ctrl+C while the journal was still closing
         }
 
         private InputMapper Mapper()

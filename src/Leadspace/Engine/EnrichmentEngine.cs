@@ -24,7 +24,7 @@ namespace Leadspace.Engine
         /// <summary>Rows held at once (the order window); memory is bounded by it, not by the input.</summary>
         public int WindowSize { get; set; } = 64;
         /// <summary>The run journal (-CheckpointPath), or a temporary answer store for in-run dedupe; null for neither.</summary>
-        public RunJournal? Journal { get; set; }
+        public IAnswerStore? Journal { get; set; }
         /// <summary>Rows whose canonical request is identical are sent once; the others reuse the answer.</summary>
         public bool Dedupe { get; set; }
         /// <summary>The connection's -MaxAmbiguousRetries: a request sent in an earlier run without an answer is
@@ -46,7 +46,7 @@ namespace Leadspace.Engine
     {
         private readonly IEnrichmentCaller _caller;
         private readonly EngineOptions _options;
-        private readonly RunJournal? _journal;
+        private readonly IAnswerStore? _journal;
         private readonly AdmissionPolicy _admission;
         private readonly Queue<Entry> _window = new Queue<Entry>();
         private readonly Dictionary<string, Task<EnrichmentResult>> _pendingByKey = new Dictionary<string, Task<EnrichmentResult>>(StringComparer.Ordinal);

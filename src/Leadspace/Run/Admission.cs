@@ -55,7 +55,7 @@ namespace Leadspace.Run
     /// </summary>
     internal sealed class AdmissionPolicy
     {
-        private readonly RunJournal? _journal;
+        private readonly IAnswerStore? _journal;
         private readonly bool _dedupe;
         private readonly int _maxAmbiguousRetries;
         private readonly Func<string, bool> _identicalInRun;
@@ -66,7 +66,7 @@ namespace Leadspace.Run
         /// <param name="maxAmbiguousRetries">The connection's -MaxAmbiguousRetries.</param>
         /// <param name="identicalInRun">Whether a row with this key is on its way in this run (the engine's window);
         /// null for a prediction (-WhatIf), where every row decided Send counts as answered for the rows after it.</param>
-        public AdmissionPolicy(RunJournal? journal, bool dedupe, int maxAmbiguousRetries, Func<string, bool>? identicalInRun = null)
+        public AdmissionPolicy(IAnswerStore? journal, bool dedupe, int maxAmbiguousRetries, Func<string, bool>? identicalInRun = null)
         {
             _journal = journal;
             _dedupe = dedupe;

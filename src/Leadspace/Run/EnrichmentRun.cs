@@ -27,7 +27,7 @@ namespace Leadspace.Run
         private readonly ProgressReport _progress;
         private readonly OutputShaper _shaper;
         private readonly RunNotices _notices;
-        private RunJournal? _journal;
+        private IAnswerStore? _journal;
         private AdmissionPolicy? _prediction;
         private volatile EnrichmentEngine? _engine;
         private IDisposable? _lease;
@@ -58,7 +58,7 @@ namespace Leadspace.Run
         /// <summary>True once Ctrl+C (<see cref="Stop"/>) was asked for.</summary>
         public bool Stopping => _stop.IsCancellationRequested;
         /// <summary>The -CheckpointPath journal; null without one (the temporary answer store of dedupe is not one).</summary>
-        private RunJournal? Checkpoint => _journal != null && _journal.Durable ? _journal : null;
+        private RunJournal? Checkpoint => _journal as RunJournal;
 
         /// <summary>Opens the journal (or the answer store of dedupe). Throws <see cref="JournalException"/>.</summary>
         public void Begin()
@@ -70,19 +70,21 @@ namespace Leadspace.Run
                 {
                     var path = _options.CheckpointPath;
                     var name = _connection.ProgramId ?? "(identified by its token)";
-                    _journal = _options.WhatIf
+                    // Ctrl+C (the stop token) ends a wait for a run of this process that is still closing the journal.
+                    var journal = _options.WhatIf
                         ? RunJournal.OpenForReading(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge)
-                        : RunJournal.Open(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge);
-                    if (_journal != null)
+                        : RunJournal.Open(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge, cancellationToken: _stop.Token);
+                    _journal = journal;
+                    if (journal != null)
                     {
-                        foreach (var warning in _journal.Warnings) _output.Warning(warning);
-                        _output.Verbose($"Run journal {path}: {_journal.AnswersAtOpen} answer(s) from earlier runs, {_journal.UnresolvedAtOpen} request(s) that were in flight when an earlier run ended.");
+                        foreach (var warning in journal.Warnings) _output.Warning(warning);
+                        _output.Verbose($"Run journal {path}: {journal.AnswersAtOpen} answer(s) from earlier runs, {journal.UnresolvedAtOpen} request(s) that were in flight when an earlier run ended.");
                     }
                 }
             }
             else if (_options.Dedupe && !_options.WhatIf)
             {
-                _journal = RunJournal.OpenTemporary(); // keeps answers for identical rows later in the input
+                _journal = TemporaryAnswerStore.Open(); // keeps answers for identical rows later in the input
             }
             if (_options.WhatIf) _prediction = new AdmissionPolicy(_journal, _options.Dedupe, _connection?.MaxAmbiguousRetries ?? 1);
         }
