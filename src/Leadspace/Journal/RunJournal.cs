@@ -161,7 +161,7 @@ namespace Leadspace.Journal
                 var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
                 if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
                     throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The folder of the journal '{path}' does not exist.");
-                file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                file = PrivateFile.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); // owner-only: it holds personal data
             }
             catch (IOException ex) when (!(ex is FileNotFoundException) && !(ex is DirectoryNotFoundException) && IsSharingViolation(ex))
             {
@@ -203,11 +203,7 @@ namespace Leadspace.Journal
         /// <summary>A store of answers on a temporary file, deleted when disposed: no lock, no sync, no header.</summary>
         public static RunJournal OpenTemporary(Clock? clock = null)
         {
-            var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "leadspace-answers-" + Guid.NewGuid().ToString("N") + ".jsonl");
-            bool windows = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
-            var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, windows ? FileOptions.DeleteOnClose : FileOptions.None);
-            // Elsewhere the name goes at once (the open file lives on), so that even a killed process leaves nothing behind.
-            if (!windows) File.Delete(path);
+            var file = PrivateFile.CreateTemporary("leadspace-answers-", ".jsonl"); // owner-only, in a per-user 0700 folder, deleted when closed
             return new RunJournal(file, null, durable: false, clock ?? Clock.System, null);
         }
 
