@@ -193,8 +193,8 @@ namespace Leadspace.Commands
                     var identity = connection.Identity;
                     var name = connection.ProgramId ?? "(identified by its token)";
                     _journal = _whatIf
-                        ? RunJournal.OpenForReading(path, identity.Service, identity.Keys, name, MaxAge)
-                        : RunJournal.Open(path, identity.Service, identity.Keys, name, MaxAge);
+                        ? RunJournal.OpenForReading(path, identity.Service, identity.JournalKeys, name, MaxAge)
+                        : RunJournal.Open(path, identity.Service, identity.JournalKeys, name, MaxAge, headerKeys: identity.JournalHeaderKeys);
                     if (_journal != null)
                     {
                         foreach (var warning in _journal.Warnings) WriteWarning(warning);

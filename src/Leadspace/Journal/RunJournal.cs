@@ -148,11 +148,13 @@ namespace Leadspace.Journal
         /// <summary>Opens (or creates) a journal for the program. Throws <see cref="JournalException"/>.</summary>
         /// <param name="path">The journal file.</param>
         /// <param name="service">The service's scheme, host and port, lower case.</param>
-        /// <param name="programKeys">Every key the program is known by (see ProgramIdentity).</param>
+        /// <param name="programKeys">Every key the program is known by (see ProgramIdentity): a journal whose header
+        /// carries one of them is this program's.</param>
         /// <param name="programName">The program id (or a description) for messages.</param>
         /// <param name="maxAge">Answers older than this count as absent.</param>
         /// <param name="clock">The wall clock for timestamps and -MaxAge.</param>
-        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
+        /// <param name="headerKeys">The keys a new journal's header names the program by (default: all of <paramref name="programKeys"/>).</param>
+        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null, IReadOnlyList<string>? headerKeys = null)
         {
             WaitForClosing(path);
             FileStream file;
@@ -175,7 +177,7 @@ namespace Leadspace.Journal
             var journal = new RunJournal(file, path, durable: true, clock ?? Clock.System, maxAge);
             try
             {
-                journal.Load(service, programKeys, programName);
+                journal.Load(service, programKeys, programName, headerKeys);
                 return journal;
             }
             catch
@@ -216,13 +218,13 @@ namespace Leadspace.Journal
 
         // ---- Reading ---------------------------------------------------------------------------------------
 
-        private void Load(string service, IReadOnlyList<string> programKeys, string programName)
+        private void Load(string service, IReadOnlyList<string> programKeys, string programName, IReadOnlyList<string>? headerKeys = null)
         {
             long length = _file.Length;
             if (length == 0)
             {
                 if (ReadOnly) return;
-                try { WriteHeader(service, programKeys, programName); }
+                try { WriteHeader(service, headerKeys ?? programKeys, programName); }
                 catch (IOException ex)
                 {
                     throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The journal '{Path}' cannot be written: {ex.Message}", ex);
