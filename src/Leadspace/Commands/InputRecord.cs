@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using Leadspace.Mapping;
@@ -19,6 +20,14 @@ namespace Leadspace.Commands
         private const int MaxDepth = 4;
 
         public static List<InputProperty> Properties(object input) => Properties(input, 0);
+
+        /// <summary>The mapper of -PropertyMap and -CustomField, the same for every cmdlet that maps rows (a row is
+        /// matched to its journal records by the request this mapper makes of it).</summary>
+        /// <exception cref="ArgumentException">An empty -PropertyMap key or an unknown target.</exception>
+        public static InputMapper Mapper(IDictionary? propertyMap, IEnumerable<string>? customField)
+            => new InputMapper(
+                propertyMap?.Cast<DictionaryEntry>().Select(e => new KeyValuePair<string, string>(e.Key?.ToString() ?? string.Empty, Text(e.Value) ?? string.Empty)),
+                customField);
 
         private static List<InputProperty> Properties(object input, int depth)
         {

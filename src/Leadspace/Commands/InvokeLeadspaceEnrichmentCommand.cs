@@ -150,9 +150,7 @@ namespace Leadspace.Commands
             _progress = new ProgressReport(TotalCount);
             try
             {
-                _mapper = new InputMapper(
-                    PropertyMap?.Cast<DictionaryEntry>().Select(e => new KeyValuePair<string, string>(e.Key?.ToString() ?? string.Empty, InputRecord.Text(e.Value) ?? string.Empty)),
-                    CustomField);
+                _mapper = InputRecord.Mapper(PropertyMap, CustomField);
             }
             catch (ArgumentException ex)
             {
