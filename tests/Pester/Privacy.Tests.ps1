@@ -50,3 +50,131 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
         [IO.File]::GetUnixFileMode($plain) | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite, GroupRead, OtherRead')
     }
 }
+
+Describe 'Remove-LeadspaceJournalEntry' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+        $script:sim = Start-LeadspaceSimulator -ArgumentList @('--rate', '0', '--no-match-rate', '0')
+        Connect-Leadspace -Token (ConvertTo-Secure $sim.Token) -BaseUri $sim.BaseUri -RequestsPerSecond 200 | Out-Null
+        $script:work = Join-Path ([IO.Path]::GetTempPath()) ("leadspace-erase-" + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $script:rows = 1..30 | ForEach-Object {
+            [pscustomobject]@{ 'Lead ID' = "E-$_"; 'First Name' = "Erin$_"; 'Last Name' = "Example$_"; Email = "erin.example$_@erase.example"; Company = "Erase Company $_" }
+        }
+        function script:Get-Charged { (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged }
+        function script:New-Journal([string] $Name) {
+            $path = Join-Path $work $Name
+            $null = Reset-LeadspaceSimulator -Simulator $sim
+            $rows | Invoke-LeadspaceEnrichment -CheckpointPath $path | Out-Null
+            Get-Charged | Should -Be 30
+            $path
+        }
+    }
+    AfterAll {
+        Disconnect-Leadspace -All
+        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+
+    It 'erases 5 piped rows: their emails are gone from the file, and a rerun of the 30 charges exactly 5 credits' {
+        $journal = New-Journal 'five.jsonl'
+        $erased = $rows | Select-Object -Skip 10 -First 5
+        $text = Get-Content -LiteralPath $journal -Raw -Encoding utf8
+        foreach ($r in $erased) { $text | Should -Match ([regex]::Escape($r.Email)) -Because 'the answer holds the email before erasure' }
+
+        $result = $erased | Remove-LeadspaceJournalEntry -CheckpointPath $journal
+        $result.RequestsErased | Should -Be 5
+        $result.AnswersErased | Should -Be 5
+        $result.RequestsNotFound | Should -Be 0
+        $text = Get-Content -LiteralPath $journal -Raw -Encoding utf8
+        foreach ($r in $erased) {
+            $text | Should -Not -Match ([regex]::Escape($r.Email))
+            $text | Should -Not -Match ([regex]::Escape($r.'Last Name') + '"')
+        }
+        $text | Should -Match ([regex]::Escape($rows[0].Email))
+        if (-not $IsWindows) { [IO.File]::GetUnixFileMode($journal) | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite') }
+
+        $null = Reset-LeadspaceSimulator -Simulator $sim
+        $out = $rows | Invoke-LeadspaceEnrichment -CheckpointPath $journal
+        Get-Charged | Should -Be 5
+        $out.Count | Should -Be 30
+        @($out | Where-Object Source -EQ 'Api').'ExternalId' | Should -Be @($erased.'Lead ID')
+    }
+
+    It '-WhatIf changes nothing; a journal held by a run is refused' {
+        $journal = New-Journal 'whatif.jsonl'
+        $before = Get-FileHash -LiteralPath $journal
+        $rows | Select-Object -First 3 | Remove-LeadspaceJournalEntry -CheckpointPath $journal -WhatIf
+        (Get-FileHash -LiteralPath $journal).Hash | Should -Be $before.Hash
+
+        $stream = [IO.FileStream]::new($journal, 'Open', 'ReadWrite', 'None')   # what a run holds
+        try {
+            { $rows | Select-Object -First 3 | Remove-LeadspaceJournalEntry -CheckpointPath $journal -ErrorAction Stop } |
+                Should -Throw -ErrorId 'LeadspaceCheckpointLocked,Leadspace.Commands.RemoveLeadspaceJournalEntryCommand'
+        }
+        finally { $stream.Dispose() }
+        (Get-FileHash -LiteralPath $journal).Hash | Should -Be $before.Hash
+        { Remove-LeadspaceJournalEntry -CheckpointPath $journal -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceNothingToErase,*'
+    }
+
+    It 'a kill -9 during the rewrite leaves a usable journal' {
+        $journal = New-Journal 'kill.jsonl'
+        $before = (Get-FileHash -LiteralPath $journal).Hash
+        $temporary = "$journal.erasing"
+        $script = @"
+Import-Module '$ModulePath'
+`$eraser = (Get-Command Remove-LeadspaceJournalEntry).ImplementingType.Assembly.GetType('Leadspace.Journal.JournalEraser')
+`$eraser.GetProperty('PauseMidway', [Reflection.BindingFlags]'NonPublic,Static').SetValue(`$null, [TimeSpan]::FromMinutes(5))
+Import-Csv '$(Join-Path $work 'kill.csv')' | Remove-LeadspaceJournalEntry -CheckpointPath '$journal'
+"@
+        $rows | Select-Object -First 5 | Export-Csv (Join-Path $work 'kill.csv') -NoTypeInformation
+        $cmd = @(Get-FreshPwshCommand)
+        $psi = [Diagnostics.ProcessStartInfo]::new($cmd[0])
+        foreach ($a in @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))) { $psi.ArgumentList.Add($a) }
+        $psi.UseShellExecute = $false
+        $process = [Diagnostics.Process]::Start($psi)
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path -LiteralPath $temporary) -and (Get-Item -LiteralPath $temporary).Length -gt 0)) {
+                if ([DateTime]::UtcNow -gt $deadline -or $process.HasExited) { throw "The erasure never got half-way (exited: $($process.HasExited))." }
+                Start-Sleep -Milliseconds 50
+            }
+            $process.Kill()   # SIGKILL: no cleanup runs
+            $process.WaitForExit()
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() }; $process.Dispose() }
+
+        (Get-FileHash -LiteralPath $journal).Hash | Should -Be $before -Because 'the journal is the old one until the rename'
+        $null = Reset-LeadspaceSimulator -Simulator $sim
+        $out = $rows | Invoke-LeadspaceEnrichment -CheckpointPath $journal -WarningVariable warned
+        Get-Charged | Should -Be 0
+        @($out | Where-Object Source -EQ 'Journal').Count | Should -Be 30
+        $warned | Should -BeNullOrEmpty
+        # The next erasure replaces what the killed one left.
+        (Import-Csv (Join-Path $work 'kill.csv') | Remove-LeadspaceJournalEntry -CheckpointPath $journal).AnswersErased | Should -Be 5
+        Test-Path -LiteralPath $temporary | Should -BeFalse
+    }
+
+    It '-OlderThan erases the answers older than that and keeps the rest' {
+        $journal = New-Journal 'age.jsonl'
+        # Age the first 10 rows' records by a year, as if an earlier run had written them.
+        $old = @($rows | Select-Object -First 10 | ForEach-Object { $_.Email })
+        $keys = @{}
+        $lines = Get-Content -LiteralPath $journal -Encoding utf8
+        foreach ($line in $lines) { foreach ($e in $old) { if ($line.Contains($e)) { $keys[($line | ConvertFrom-Json).k] = 1 } } }
+        $keys.Count | Should -Be 10
+        $aged = foreach ($line in $lines) {
+            $r = if ($line -match '"k":"([0-9a-f]+)"') { $Matches[1] }
+            if ($r -and $keys.ContainsKey($r)) { $line -replace '"at":"\d{4}-', ('"at":"' + ([DateTime]::UtcNow.Year - 1) + '-') } else { $line }
+        }
+        [IO.File]::WriteAllLines($journal, [string[]]$aged)
+
+        $result = Remove-LeadspaceJournalEntry -CheckpointPath $journal -OlderThan 30d
+        $result.AnswersErased | Should -Be 10
+        $text = Get-Content -LiteralPath $journal -Raw -Encoding utf8
+        foreach ($e in $old) { $text | Should -Not -Match ([regex]::Escape($e)) }
+        $null = Reset-LeadspaceSimulator -Simulator $sim
+        $rows | Invoke-LeadspaceEnrichment -CheckpointPath $journal | Out-Null
+        Get-Charged | Should -Be 10
+    }
+}
