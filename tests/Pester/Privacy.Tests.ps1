@@ -178,3 +178,68 @@ Import-Csv '$(Join-Path $work 'kill.csv')' | Remove-LeadspaceJournalEntry -Check
         Get-Charged | Should -Be 10
     }
 }
+
+Describe 'Invoke-LeadspaceEnrichment -EscapeFormulas' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+        $script:sim = Start-LeadspaceSimulator -ArgumentList @('--rate', '0', '--no-match-rate', '0', '--formula-values')
+        Connect-Leadspace -Token (ConvertTo-Secure $sim.Token) -BaseUri $sim.BaseUri -RequestsPerSecond 200 | Out-Null
+        $script:work = Join-Path ([IO.Path]::GetTempPath()) ("leadspace-formulas-" + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $work | Out-Null
+        # Input columns with formula starts too (a web form's "company"), a phone, and a number column.
+        $script:rows = 1..12 | ForEach-Object {
+            [pscustomobject]@{ 'Lead ID' = "F-$_"; 'First Name' = "Fay$_"; 'Last Name' = "Formula$_"; Email = "fay$_@formula.example"
+                Company = "Formula Co $_"; Note = "=1+$_"; Phone = "+1 555 01$('{0:00}' -f $_)"; Score = -$_ }
+        }
+        $script:formulaStart = "^[=+\-@`t`r]"
+        function script:Export-Run([string] $Name, [switch] $Escape) {
+            $path = Join-Path $work $Name
+            $rows | Invoke-LeadspaceEnrichment -IncludeInput -EscapeFormulas:$Escape | Export-Csv -LiteralPath $path -NoTypeInformation -Encoding utf8
+            @(Import-Csv -LiteralPath $path -Encoding utf8)
+        }
+    }
+    AfterAll {
+        Disconnect-Leadspace -All
+        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+
+    It 'leaves no cell of the exported CSV beginning with a formula character; numbers untouched' {
+        $plain = Export-Run 'plain.csv'
+        $escaped = Export-Run 'escaped.csv' -Escape
+        $escaped.Count | Should -Be 12
+        # The simulator really answered with formulas: without the switch they reach the CSV as they are.
+        $plainCells = @($plain | ForEach-Object { $_.psobject.Properties.Value } | Where-Object { $_ -match $formulaStart })
+        $plainCells | Should -Not -BeNullOrEmpty
+        $plain[0].CompanyDescription | Should -Match '^=HYPERLINK\('
+        $plain[0].PersonTitle | Should -BeExactly "+cmd|' /C calc'!A0"
+        $plain[0].Note | Should -BeExactly '=1+1'
+        $plain[0].Phone | Should -BeExactly '+1 555 0101'
+
+        foreach ($row in $escaped) {
+            foreach ($p in $row.psobject.Properties) {
+                # A plain number (-5, +41443786171) is no formula, and stays a number: the only exception.
+                if ($p.Value -match '^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$') { continue }
+                $p.Value | Should -Not -Match $formulaStart -Because "$($p.Name) of row $($row.RowNumber) is '$($p.Value)'"
+            }
+        }
+        $escaped[0].CompanyDescription | Should -BeExactly ("'" + $plain[0].CompanyDescription)
+        $escaped[0].PersonTitle | Should -BeExactly "'+cmd|' /C calc'!A0"
+        $escaped[0].Note | Should -BeExactly "'=1+1"
+        $escaped[0].Phone | Should -BeExactly "'+1 555 0101"          # the documented trade-off
+        for ($i = 0; $i -lt 12; $i++) {
+            $escaped[$i].Score | Should -BeExactly "$(-($i + 1))"
+            $escaped[$i].CompanyPhoneNormalized | Should -BeExactly $plain[$i].CompanyPhoneNormalized
+            $escaped[$i].CompanySizeExact | Should -BeExactly $plain[$i].CompanySizeExact
+            $escaped[$i].CompanyRevenueExact | Should -BeExactly $plain[$i].CompanyRevenueExact
+            $escaped[$i].TotalScore | Should -BeExactly $plain[$i].TotalScore
+            $escaped[$i].'Lead ID' | Should -BeExactly $plain[$i].'Lead ID'
+            $escaped[$i].Status | Should -Be 'Enriched'
+        }
+        @($escaped.CompanySizeExact | Where-Object { $_ -match '^\d+$' }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'is refused with -AsResponse' {
+        { $rows[0] | Invoke-LeadspaceEnrichment -AsResponse -EscapeFormulas -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceIncompatibleParameters,*'
+    }
+}

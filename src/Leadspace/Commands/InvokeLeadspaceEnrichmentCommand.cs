@@ -78,6 +78,11 @@ namespace Leadspace.Commands
         [Parameter(ParameterSetName = InputSet)]
         public SwitchParameter IncludeInput { get; set; }
 
+        /// <summary>Prefixes with ' every text value of the flat result (and of the input columns) that a spreadsheet
+        /// would run as a formula (see Leadspace.Output.FormulaEscaper).</summary>
+        [Parameter]
+        public SwitchParameter EscapeFormulas { get; set; }
+
         /// <summary>Emits the full nested answer (Leadspace.Model.EnrichmentResponse) instead of the flat result.</summary>
         [Parameter]
         public SwitchParameter AsResponse { get; set; }
@@ -145,6 +150,12 @@ namespace Leadspace.Commands
             {
                 ThrowTerminatingError(new ErrorRecord(
                     new ArgumentException("-IncludeInput adds the input columns to the flat result; -AsResponse outputs the nested answer, which has no place for them. Use one or the other (the input row is the error's TargetObject either way)."),
+                    "LeadspaceIncompatibleParameters", ErrorCategory.InvalidArgument, null));
+            }
+            if (AsResponse && EscapeFormulas)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("-EscapeFormulas changes the flat result's text for spreadsheets; -AsResponse outputs the nested answer as it came. Use one or the other."),
                     "LeadspaceIncompatibleParameters", ErrorCategory.InvalidArgument, null));
             }
             _progress = new ProgressReport(TotalCount);
@@ -488,6 +499,7 @@ namespace Leadspace.Commands
 
             WriteGateNotices();
             foreach (var line in _untypedValues.NewLines(result.Response)) WriteVerbose(line);
+            if (EscapeFormulas && !AsResponse) Output.FormulaEscaper.EscapeColumns(result); // -EscapeFormulas (privacy)
             try
             {
                 if (AsResponse) WriteObject(ToResponse(result));
@@ -544,7 +556,7 @@ namespace Leadspace.Commands
         {
             var pso = new PSObject(result);
             var names = _inputColumns.Names(input.Select(p => p.Name).ToList());
-            for (int i = 0; i < input.Count; i++) pso.Properties.Add(new PSNoteProperty(names[i], input[i].Text));
+            for (int i = 0; i < input.Count; i++) pso.Properties.Add(new PSNoteProperty(names[i], EscapeFormulas ? Output.FormulaEscaper.Escape(input[i].Text) : input[i].Text));
             return pso;
         }
 
