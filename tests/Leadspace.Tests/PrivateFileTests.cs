@@ -40,6 +40,18 @@ public class PrivateFileTests : IDisposable
         Assert.Equal("{}\n", File.ReadAllText(path));
     }
 
+    [Theory]
+    [InlineData(FileMode.Open)]
+    [InlineData(FileMode.Truncate)]
+    [InlineData(FileMode.Append)]
+    public void Modes_that_open_an_existing_file_work_and_narrow_it(FileMode mode)
+    {
+        var path = Path.Combine(_dir, "existing-" + mode);
+        File.WriteAllText(path, "x");
+        using (PrivateFile.Open(path, mode, mode == FileMode.Append ? FileAccess.Write : FileAccess.ReadWrite, FileShare.None)) { }
+        if (!OperatingSystem.IsWindows()) Assert.Equal(OwnerRw, File.GetUnixFileMode(path));
+    }
+
     [Fact]
     public void A_file_held_by_another_open_is_refused_as_before()
     {

@@ -11,8 +11,10 @@ namespace Leadspace.Journal
     /// inherited permissions. On Unix the file is created with mode 0600 by the open call itself (.NET 7+'s
     /// <c>FileStreamOptions.UnixCreateMode</c>, reached by reflection since the module is netstandard2.0), so no other
     /// user can open it in between; an existing file is narrowed to 0600 when opened. On Windows the file is opened
-    /// without sharing (nobody else can open it meanwhile) and given an ACL that grants only the current user.
-    /// The temporary answer store goes into a per-user folder of mode 0700.
+    /// without sharing (nobody else can open it meanwhile) and given an ACL that grants only the current user (except
+    /// the temporary store, deleted on close, which cannot be reopened to set one: it stays in the per-user temporary
+    /// folder, shared with nobody). The temporary answer store goes into a per-user folder of mode 0700.
+    /// The Windows path cannot be run on the Linux machines that build and test the module.
     /// </summary>
     internal static class PrivateFile
     {
@@ -39,7 +41,9 @@ namespace Leadspace.Journal
             try
             {
                 if ((access & FileAccess.Write) == 0) { }
-                else if (Windows) RestrictToOwner(path);
+                // A file deleted on close (the temporary store) cannot be opened again, even to set its access list: it
+                // is shared with nobody, and lives in the per-user temporary folder (under the user's profile).
+                else if (Windows) { if ((options & FileOptions.DeleteOnClose) == 0) RestrictToOwner(path); }
                 else if (existed) SetUnixMode(path, OwnerReadWrite); // e.g. a journal of an earlier version (0644)
             }
             catch
@@ -109,7 +113,8 @@ namespace Leadspace.Journal
             OptionsType.GetProperty("Share")!.SetValue(o, share);
             OptionsType.GetProperty("Options")!.SetValue(o, options);
             OptionsType.GetProperty("BufferSize")!.SetValue(o, 0); // unbuffered, as the journal's buffer size 1 was
-            if ((access & FileAccess.Write) != 0) OptionsType.GetProperty("UnixCreateMode")!.SetValue(o, Enum.ToObject(UnixFileModeType!, unixMode));
+            // The runtime refuses a create mode where nothing can be created (FileMode.Open, Truncate; read-only access).
+            if ((access & FileAccess.Write) != 0 && mode != FileMode.Open && mode != FileMode.Truncate) OptionsType.GetProperty("UnixCreateMode")!.SetValue(o, Enum.ToObject(UnixFileModeType!, unixMode));
             var ctor = typeof(FileStream).GetConstructor(new[] { typeof(string), OptionsType })!;
             try { return (FileStream)ctor.Invoke(new[] { path, o }); }
             catch (TargetInvocationException ex) when (ex.InnerException != null)
