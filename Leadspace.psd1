@@ -17,6 +17,7 @@
         'Get-LeadspaceConnection'
         'Invoke-LeadspaceEnrichment'
         'Get-LeadspaceRateStatus'
+        'Remove-LeadspaceJournalEntry'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

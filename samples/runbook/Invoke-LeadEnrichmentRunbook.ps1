@@ -15,6 +15,11 @@
 
     Together the two files hold every input row exactly once.
 
+    Spreadsheet-safe output. The output file is made with Invoke-LeadspaceEnrichment -EscapeFormulas: every text value
+    (answers and input columns) that begins with =, +, -, @, a tab or a carriage return is prefixed with ' so that a
+    spreadsheet shows it as text instead of running it as a formula. Phone numbers such as +1 555 0100 come out as
+    '+1 555 0100; plain numbers are unchanged. The retry file holds the input rows as they were, to be fed back.
+
     Complete files only. Both files are written under a temporary name (<name>.partial), flushed to disk and renamed
     when every row is in them; once the run is under way (it holds the journal), the files of an earlier run are
     removed first. So a file under its final name is always complete and belongs to the last run that ended, and a
@@ -169,7 +174,8 @@ try { Connect-Leadspace @connect }
 catch { Exit-Runbook 1 '(no connection): nothing sent.' $_.Exception.Message }
 
 # ---- The run ----------------------------------------------------------------------------------------------------------
-$enrich = @{ IncludeInput = $true; CheckpointPath = $CheckpointPath; SummaryVariable = 'summary' }
+# EscapeFormulas: the output CSV is opened in spreadsheets; a value such as =HYPERLINK(...) shows as text, not as a formula.
+$enrich = @{ IncludeInput = $true; EscapeFormulas = $true; CheckpointPath = $CheckpointPath; SummaryVariable = 'summary' }
 if ($MaxAge) { $enrich.MaxAge = $MaxAge }
 if ($PropertyMap) { $enrich.PropertyMap = $PropertyMap }
 if ($CustomField) { $enrich.CustomField = $CustomField }

@@ -61,6 +61,7 @@ internal static class OptionTable
         new("server-error-body", "addendum|renamed|text|html|empty|mixed", "body of 5xx answers: the addendum's JSON keys, JSON with other key names, plain text, an HTML page, nothing, or any of these per answer", o => o.ServerErrorBody.ToString().ToLowerInvariant(), (o, v) => o.ServerErrorBody = Enum<ServerErrorBody>(v)),
         new("unusable-rate", "0..1", "share of 200s whose body holds no usable answer (no data, data not an object, status failure...); still charged", o => o.UnusableRate, (o, v) => o.UnusableRate = Share(v)),
         new("odd-shape-rate", "0..1", "share of 200s with shapes the spec does not describe (size as text, family_tree as a list, numbers as strings, unknown fields)", o => o.OddShapeRate, (o, v) => o.OddShapeRate = Share(v)),
+        new("formula-values", "true|false", "answer with text values a spreadsheet would run as formulas (=, +, -, @, tab, CR at the start); numbers unchanged", o => o.FormulaValues, (o, v) => o.FormulaValues = Bool(v), IsFlag: true),
         new("error-body-format", "text|json|empty", "body of 400/401/427 answers", o => o.ErrorBodyFormat.ToString().ToLowerInvariant(), (o, v) => o.ErrorBodyFormat = Enum<ErrorBodyFormat>(v)),
         new("exit-on-stdin-eof", "", "exit when stdin reaches end of file (for parent processes that may die)", o => o.ExitOnStdinEof, (o, v) => o.ExitOnStdinEof = Bool(v), IsFlag: true, RuntimeSettable: false),
     ];

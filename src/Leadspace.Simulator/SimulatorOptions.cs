@@ -170,6 +170,11 @@ public sealed class SimulatorOptions
     /// <c>family_tree</c> as a bare list, numbers as numeric strings, and fields the spec does not name. Default 0.</summary>
     public double OddShapeRate { get; set; }
 
+    /// <summary>Answers whose text values begin like spreadsheet formulas (<c>=HYPERLINK(...)</c>, <c>+cmd|...</c>,
+    /// <c>-2+3</c>, <c>@SUM(...)</c>, a tab, a carriage return), for testing CSV-injection defences; number fields keep
+    /// their values. Default false.</summary>
+    public bool FormulaValues { get; set; }
+
     /// <summary>Body format of 400/401/427 answers. Default <see cref="Leadspace.Simulator.ErrorBodyFormat.Text"/>.</summary>
     public ErrorBodyFormat ErrorBodyFormat { get; set; } = ErrorBodyFormat.Text;
 

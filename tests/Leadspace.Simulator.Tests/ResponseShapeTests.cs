@@ -261,4 +261,30 @@ public sealed class ResponseShapeTests
         }
         Assert.True(trees > 0);
     }
+
+    [Fact]
+    public async Task FormulaValuesBeginLikeSpreadsheetFormulasAndLeaveNumbersAlone()
+    {
+        await using var host = await Sim.StartAsync(o => { o.FormulaValues = true; o.NoMatchRate = 0; });
+        using var client = Sim.Client(host);
+        var json = await client.EnrichJsonAsync(Sim.Person("Ada", "Formula", "Formula Co", email: "ada@formula.example"));
+        var data = json.GetProperty("data");
+        var person = data.GetProperty("person");
+        Assert.Equal("+cmd|' /C calc'!A0", person.GetProperty("title").GetString());
+        Assert.StartsWith("-2+3", person.GetProperty("first_name").GetString());
+        Assert.Equal("\t=1+1", person.GetProperty("last_name").GetString());
+        var company = (await client.EnrichJsonAsync(Sim.Account("Formula Co"))).GetProperty("data").GetProperty("company");
+        Assert.StartsWith("=HYPERLINK(", company.GetProperty("description").GetString());
+        Assert.StartsWith("@SUM(", company.GetProperty("name").GetString());
+
+        // The same input without the option: the same answer except those texts (numbers included).
+        await using var plain = await Sim.StartAsync(o => o.NoMatchRate = 0);
+        using var plainClient = Sim.Client(plain);
+        var plainCompany = (await plainClient.EnrichJsonAsync(Sim.Account("Formula Co"))).GetProperty("data").GetProperty("company");
+        Assert.Equal(plainCompany.GetProperty("size").GetRawText(), company.GetProperty("size").GetRawText());
+        Assert.Equal(plainCompany.GetProperty("revenue").GetRawText(), company.GetProperty("revenue").GetRawText());
+        Assert.Equal("Formula Co", plainCompany.GetProperty("name").GetString());
+        var title = (await plainClient.EnrichJsonAsync(Sim.Person("Ada", "Formula", "Formula Co", email: "ada@formula.example"))).GetProperty("data").GetProperty("person").GetProperty("title").GetString();
+        Assert.DoesNotContain("cmd|", title);
+    }
 }

@@ -13,7 +13,7 @@ Describe 'The built module' {
     }
 
     It 'exports exactly the documented cmdlets' {
-        $expected = 'Connect-Leadspace', 'Disconnect-Leadspace', 'Get-LeadspaceConnection', 'Get-LeadspaceRateStatus', 'Invoke-LeadspaceEnrichment'
+        $expected = 'Connect-Leadspace', 'Disconnect-Leadspace', 'Get-LeadspaceConnection', 'Get-LeadspaceRateStatus', 'Invoke-LeadspaceEnrichment', 'Remove-LeadspaceJournalEntry'
         (Get-Command -Module Leadspace).Name | Sort-Object | Should -Be ($expected | Sort-Object)
         (Get-Module Leadspace).ExportedFunctions.Count | Should -Be 0
         (Get-Module Leadspace).ExportedAliases.Count | Should -Be 0

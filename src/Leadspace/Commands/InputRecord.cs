@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using Leadspace.Mapping;
@@ -41,6 +42,14 @@ namespace Leadspace.Commands
             }
             return record;
         }
+
+        /// <summary>The mapper of -PropertyMap and -CustomField, the same for every cmdlet that maps rows (a row is
+        /// matched to its journal records by the request this mapper makes of it).</summary>
+        /// <exception cref="ArgumentException">An empty -PropertyMap key or an unknown target.</exception>
+        public static InputMapper Mapper(IDictionary? propertyMap, IEnumerable<string>? customField)
+            => new InputMapper(
+                propertyMap?.Cast<DictionaryEntry>().Select(e => new KeyValuePair<string, string>(e.Key?.ToString() ?? string.Empty, Text(e.Value) ?? string.Empty)),
+                customField);
 
         private static List<InputProperty> Properties(object input, int depth)
         {

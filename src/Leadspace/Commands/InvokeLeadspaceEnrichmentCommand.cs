@@ -74,6 +74,11 @@ namespace Leadspace.Commands
         [Parameter(ParameterSetName = InputSet)]
         public SwitchParameter IncludeInput { get; set; }
 
+        /// <summary>Prefixes with ' every text value of the flat result (and of the input columns) that a spreadsheet
+        /// would run as a formula (see Leadspace.Output.FormulaEscaper).</summary>
+        [Parameter]
+        public SwitchParameter EscapeFormulas { get; set; }
+
         /// <summary>Emits the full nested answer (Leadspace.Model.EnrichmentResponse) instead of the flat result.</summary>
         [Parameter]
         public SwitchParameter AsResponse { get; set; }
@@ -119,6 +124,11 @@ namespace Leadspace.Commands
                 ThrowTerminatingError(ErrorRecords.For(ErrorTable.IncompatibleParameters,
                     new ArgumentException("-IncludeInput adds the input columns to the flat result; -AsResponse outputs the nested answer, which has no place for them. Use one or the other (the input row is the error's TargetObject either way)."), null));
             }
+            if (AsResponse && EscapeFormulas)
+            {
+                ThrowTerminatingError(ErrorRecords.For(ErrorTable.IncompatibleParameters,
+                    new ArgumentException("-EscapeFormulas changes the flat result's text for spreadsheets; -AsResponse outputs the nested answer as it came. Use one or the other."), null));
+            }
             if (MaxAge.HasValue && CheckpointPath == null)
             {
                 ThrowTerminatingError(ErrorRecords.For(ErrorTable.IncompatibleParameters,
@@ -132,6 +142,7 @@ namespace Leadspace.Commands
                 Dedupe = !NoDedupe,
                 IncludeInput = IncludeInput,
                 AsResponse = AsResponse,
+                EscapeFormulas = EscapeFormulas,
                 TotalCount = TotalCount,
                 CheckpointPath = CheckpointPath == null ? null : GetUnresolvedProviderPathFromPSPath(CheckpointPath),
                 MaxAge = MaxAge,
@@ -150,9 +161,7 @@ namespace Leadspace.Commands
         {
             try
             {
-                return new InputMapper(
-                    PropertyMap?.Cast<DictionaryEntry>().Select(e => new KeyValuePair<string, string>(e.Key?.ToString() ?? string.Empty, InputRecord.Text(e.Value) ?? string.Empty)),
-                    CustomField);
+                return InputRecord.Mapper(PropertyMap, CustomField);
             }
             catch (ArgumentException ex)
             {

@@ -36,6 +36,10 @@ namespace Leadspace
             "Choose another -CheckpointPath: this file is not a Leadspace run journal.");
         public static readonly ErrorEntry CheckpointMismatch = new ErrorEntry("LeadspaceCheckpointMismatch", (int)ErrorCategory.InvalidArgument,
             "Use another -CheckpointPath, or connect to the program and service the journal was written for.");
+        public static readonly ErrorEntry NothingToErase = new ErrorEntry("LeadspaceNothingToErase", (int)ErrorCategory.InvalidArgument,
+            "Pipe the rows to erase (as the run took them), or give -OlderThan.");
+        public static readonly ErrorEntry JournalNotFound = new ErrorEntry("LeadspaceJournalNotFound", (int)ErrorCategory.ObjectNotFound,
+            "Give the -CheckpointPath of an existing run journal.");
 
         // ---- Invoke-LeadspaceEnrichment's parameters and connection ----
         public static readonly ErrorEntry NoConnection = new ErrorEntry("LeadspaceNoConnection", (int)ErrorCategory.ConnectionError,

@@ -35,7 +35,7 @@ namespace Leadspace.Journal
 
         /// <summary>Every journal file is created or opened here.</summary>
         private static FileStream CreateStream(string path, FileMode mode, FileAccess access, FileShare share, FileOptions options = FileOptions.None)
-            => new FileStream(path, mode, access, share, 1, options); // bufferSize 1: unbuffered, each append is one write
+            => PrivateFile.Open(path, mode, access, share, options); // owner-only (it holds personal data); unbuffered, each append is one write
 
         /// <summary>The -CheckpointPath journal, held exclusively (another process or runspace gets a sharing violation).</summary>
         public static JournalFile OpenExclusive(string path)
@@ -45,16 +45,10 @@ namespace Leadspace.Journal
         public static JournalFile OpenForReading(string path)
             => new JournalFile(CreateStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), writable: false, syncs: false);
 
-        /// <summary>A new file under the temporary folder that is gone when closed, and on Unix at once (the open
+        /// <summary>A new file in the per-user temporary folder that is gone when closed, and on Unix at once (the open
         /// file lives on), so that even a killed process leaves nothing behind.</summary>
         public static JournalFile CreateTemporary()
-        {
-            var path = Path.Combine(Path.GetTempPath(), "leadspace-answers-" + Guid.NewGuid().ToString("N") + ".jsonl");
-            bool windows = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
-            var stream = CreateStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, windows ? FileOptions.DeleteOnClose : FileOptions.None);
-            if (!windows) File.Delete(path);
-            return new JournalFile(stream, writable: true, syncs: false); // deleted at the end: never synced
-        }
+            => new JournalFile(PrivateFile.CreateTemporary("leadspace-answers-", ".jsonl"), writable: true, syncs: false); // owner-only, in a per-user 0700 folder; deleted at the end: never synced
 
         /// <summary>Calls <paramref name="line"/> with each complete line (without its line end) and its offset. A last
         /// line without a line end (a crash in the middle of a write) is not passed on: its length is returned, and

@@ -95,12 +95,14 @@ namespace Leadspace.Journal
         /// process that is still closing the journal.</summary>
         /// <param name="path">The journal file.</param>
         /// <param name="service">The service's scheme, host and port, lower case.</param>
-        /// <param name="programKeys">Every key the program is known by (see ProgramIdentity).</param>
+        /// <param name="programKeys">Every key the program is known by (see ProgramIdentity): a journal whose header
+        /// carries one of them is this program's.</param>
         /// <param name="programName">The program id (or a description) for messages.</param>
         /// <param name="maxAge">Answers older than this count as absent.</param>
         /// <param name="clock">The wall clock for timestamps and -MaxAge.</param>
         /// <param name="cancellationToken">The run's stop (Ctrl+C).</param>
-        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null, CancellationToken cancellationToken = default)
+        /// <param name="headerKeys">The keys a new journal's header names the program by (default: all of <paramref name="programKeys"/>).</param>
+        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null, CancellationToken cancellationToken = default, IReadOnlyList<string>? headerKeys = null)
         {
             WaitForClosing(path, cancellationToken);
             JournalFile file;
@@ -120,7 +122,7 @@ namespace Leadspace.Journal
             {
                 throw new JournalException(ErrorTable.CheckpointUnwritable, $"The journal '{path}' cannot be opened for writing: {ex.Message}", ex);
             }
-            return Load(new RunJournal(file, path, clock ?? Clock.System, maxAge), service, programKeys, programName);
+            return Load(new RunJournal(file, path, clock ?? Clock.System, maxAge), service, programKeys, programName, headerKeys);
         }
 
         /// <summary>Opens an existing journal to read its answers only (-WhatIf); null when there is none.</summary>
@@ -136,9 +138,9 @@ namespace Leadspace.Journal
             return Load(new RunJournal(file, path, clock ?? Clock.System, maxAge), service, programKeys, programName);
         }
 
-        private static RunJournal Load(RunJournal journal, string service, IReadOnlyList<string> programKeys, string programName)
+        private static RunJournal Load(RunJournal journal, string service, IReadOnlyList<string> programKeys, string programName, IReadOnlyList<string>? headerKeys = null)
         {
-            try { journal.Load(service, programKeys, programName); return journal; }
+            try { journal.Load(service, programKeys, programName, headerKeys); return journal; }
             catch { journal.Dispose(); throw; }
         }
 
@@ -151,13 +153,13 @@ namespace Leadspace.Journal
 
         // ---- Reading ---------------------------------------------------------------------------------------
 
-        private void Load(string service, IReadOnlyList<string> programKeys, string programName)
+        private void Load(string service, IReadOnlyList<string> programKeys, string programName, IReadOnlyList<string>? headerKeys)
         {
             var file = _log.File;
             if (file.Length == 0)
             {
                 if (ReadOnly) return;
-                try { WriteHeader(service, programKeys, programName); }
+                try { WriteHeader(service, headerKeys ?? programKeys, programName); }
                 catch (IOException ex)
                 {
                     throw new JournalException(ErrorTable.CheckpointUnwritable, $"The journal '{Path}' cannot be written: {ex.Message}", ex);

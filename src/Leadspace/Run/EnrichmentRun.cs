@@ -45,7 +45,7 @@ namespace Leadspace.Run
             _connection = connection;
             _output = output;
             _progress = new ProgressReport(options.TotalCount);
-            _shaper = new OutputShaper(options.AsResponse);
+            _shaper = new OutputShaper(options.AsResponse, options.EscapeFormulas);
             _notices = new RunNotices(output, connection);
         }
 
@@ -73,7 +73,7 @@ namespace Leadspace.Run
                     // Ctrl+C (the stop token) ends a wait for a run of this process that is still closing the journal.
                     var journal = _options.WhatIf
                         ? RunJournal.OpenForReading(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge)
-                        : RunJournal.Open(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge, cancellationToken: _stop.Token);
+                        : RunJournal.Open(path, _connection.Service, _connection.ProgramKeys, name, _options.MaxAge, cancellationToken: _stop.Token, headerKeys: _connection.JournalHeaderKeys);
                     _journal = journal;
                     if (journal != null)
                     {

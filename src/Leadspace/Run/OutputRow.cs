@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Output;
 
 namespace Leadspace.Run
 {
@@ -25,19 +26,24 @@ namespace Leadspace.Run
     internal sealed class OutputShaper
     {
         private readonly bool _asResponse;
+        private readonly bool _escapeFormulas;
         private readonly InputColumns _inputColumns = new InputColumns(typeof(EnrichmentResult).GetProperties().Select(p => p.Name));
 
-        public OutputShaper(bool asResponse) { _asResponse = asResponse; }
+        /// <param name="asResponse">-AsResponse: the nested answer.</param>
+        /// <param name="escapeFormulas">-EscapeFormulas: text of the flat result and of the input columns that a spreadsheet
+        /// would run as a formula gets a leading ' (<see cref="FormulaEscaper"/>).</param>
+        public OutputShaper(bool asResponse, bool escapeFormulas = false) { _asResponse = asResponse; _escapeFormulas = escapeFormulas && !asResponse; }
 
         /// <param name="result">The row's result.</param>
         /// <param name="input">The input's properties (-IncludeInput), else null.</param>
         public OutputRow Shape(EnrichmentResult result, IReadOnlyList<InputProperty>? input)
         {
             if (_asResponse) return new OutputRow(result, ToResponse(result), null);
+            if (_escapeFormulas) FormulaEscaper.EscapeColumns(result);
             if (input == null) return new OutputRow(result, null, null);
             var names = _inputColumns.Names(input.Select(p => p.Name).ToList());
             var columns = new List<KeyValuePair<string, string?>>(input.Count);
-            for (int i = 0; i < input.Count; i++) columns.Add(new KeyValuePair<string, string?>(names[i], input[i].Text));
+            for (int i = 0; i < input.Count; i++) columns.Add(new KeyValuePair<string, string?>(names[i], _escapeFormulas ? FormulaEscaper.Escape(input[i].Text) : input[i].Text));
             return new OutputRow(result, null, columns);
         }
 

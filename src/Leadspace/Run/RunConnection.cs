@@ -22,8 +22,10 @@ namespace Leadspace.Run
         public int MaxAmbiguousRetries { get; set; } = 1;
         /// <summary>The journal header's service (scheme, host, port).</summary>
         public string Service { get; set; } = string.Empty;
-        /// <summary>Every key the program is known by (the journal refuses another program's file).</summary>
+        /// <summary>Every key a journal of the program may carry (the journal refuses another program's file).</summary>
         public IReadOnlyList<string> ProgramKeys { get; set; } = Array.Empty<string>();
+        /// <summary>What a new journal's header names the program by (null: all of <see cref="ProgramKeys"/>).</summary>
+        public IReadOnlyList<string>? JournalHeaderKeys { get; set; }
         /// <summary>Leases the connection for the run; throws ObjectDisposedException when it was disconnected.</summary>
         public Func<IDisposable>? BeginRun { get; set; }
         /// <summary>The rate gate, for its notices (a shared gate's fallback and rejoin); null for none.</summary>
@@ -41,7 +43,8 @@ namespace Leadspace.Run
             Timeout = connection.Timeout,
             MaxAmbiguousRetries = connection.MaxAmbiguousRetries,
             Service = connection.Identity.Service,
-            ProgramKeys = connection.Identity.Keys,
+            ProgramKeys = connection.Identity.JournalKeys,
+            JournalHeaderKeys = connection.Identity.JournalHeaderKeys,
             BeginRun = connection.BeginRun,
             Gate = connection.Gate,
             Statistics = connection.Client.Statistics,

@@ -19,6 +19,8 @@ namespace Leadspace.Run
         public bool IncludeInput { get; set; }
         /// <summary>-AsResponse: the nested answer is output instead of the flat result.</summary>
         public bool AsResponse { get; set; }
+        /// <summary>-EscapeFormulas: text that a spreadsheet would run as a formula gets a leading ' (flat result only).</summary>
+        public bool EscapeFormulas { get; set; }
         /// <summary>-TotalCount: rows expected, for the progress bar (0 when unknown).</summary>
         public long TotalCount { get; set; }
         /// <summary>-CheckpointPath, as a file system path; null for no journal.</summary>
