@@ -128,7 +128,7 @@ namespace Leadspace.Session
             try
             {
                 Func<HttpClient, ITokenProvider> tokens = oauth
-                    ? http => new OAuthTokenProvider(http, settings.BaseUri, settings.ProgramId!, secret!, timeout: settings.Timeout)
+                    ? http => new OAuthTokenProvider(http, settings.BaseUri, settings.ProgramId!, secret!, timeout: settings.Timeout, maxResponseBytes: settings.MaxResponseBytes)
                     : _ => new PerpetualTokenProvider(token!);
                 client = new LeadspaceClient(settings, tokens, gate, handler?.Invoke());
                 if (oauth) VerifyOAuth(client, settings, cancellationToken);

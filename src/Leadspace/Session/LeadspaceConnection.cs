@@ -45,6 +45,13 @@ namespace Leadspace.Session
         public string Token => "(redacted)";
         /// <summary>The rate limit store shared with other processes (password redacted); null = this process only.</summary>
         public string? RateLimitStore => Client.Settings.RateLimitStore == null ? null : RateLimitStoreOption.Redact(Client.Settings.RateLimitStore);
+        /// <summary>The proxy every call goes through (-Proxy, user information never shown); null = the environment's
+        /// proxy settings, or none with -NoProxy.</summary>
+        public string? Proxy => Client.Settings.Proxy == null ? null : ConnectionSettings.Redact(Client.Settings.Proxy);
+        /// <summary>True with -NoProxy: the environment's and system's proxy settings are ignored.</summary>
+        public bool NoProxy => Client.Settings.NoProxy;
+        /// <summary>The largest answer read, in MB.</summary>
+        public double MaxResponseSizeMB => Client.Settings.MaxResponseBytes / (1024.0 * 1024);
         /// <summary>True once disconnected: no new run may use it (runs already going finish).</summary>
         public bool IsDisposed { get { lock (_lock) return _closed; } }
         /// <summary>Runs using the connection right now.</summary>
