@@ -12,8 +12,10 @@ namespace Leadspace.Client
         /// <summary>Connects and checks that the store can run the gate's scripts.</summary>
         /// <param name="configuration">A StackExchange.Redis configuration string (may hold a password).</param>
         /// <param name="redacted">The same string with its password redacted, for every message.</param>
+        /// <param name="user">The Redis ACL user given apart (-RateLimitStoreCredential, a redis:// URI, the environment); null = none or the string's.</param>
+        /// <param name="password">The password given apart; it overrides the string's. Never in a message.</param>
         /// <exception cref="RateLimitStoreException">Unreachable, wrong password, no Lua, invalid string.</exception>
-        IRateLimitStore Connect(string configuration, string redacted);
+        IRateLimitStore Connect(string configuration, string redacted, string? user, string? password);
     }
 
     /// <summary>

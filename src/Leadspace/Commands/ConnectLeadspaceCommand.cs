@@ -98,6 +98,13 @@ namespace Leadspace.Commands
         [AllowEmptyString]
         public string? RateLimitStore { get; set; }
 
+        /// <summary>The store's Redis ACL user (user name; empty or 'default' = the default user) and password; it
+        /// overrides a password in the configuration string. Default: $env:LEADSPACE_RATE_LIMIT_STORE_USER and
+        /// $env:LEADSPACE_RATE_LIMIT_STORE_PASSWORD.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? RateLimitStoreCredential { get; set; }
+
         /// <summary>The largest answer read, in MB (enrichment and OAuth answers); a larger answer fails its row.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
@@ -136,6 +143,8 @@ namespace Leadspace.Commands
             {
                 BaseUri = BaseUri,
                 ProgramId = ProgramId,
+                RateLimitStoreUser = RateLimitStoreCredential?.UserName,
+                RateLimitStorePassword = RateLimitStoreCredential?.Password,
                 Token = Token,
                 Settings = new ConnectionSettings
                 {
@@ -176,7 +185,7 @@ namespace Leadspace.Commands
             ConnectionOutcome outcome;
             try
             {
-                outcome = ConnectionFactory.Open(request, Environment.GetEnvironmentVariable, _stop.Token);
+                outcome = ConnectionFactory.Open(request, Environment.GetEnvironmentVariable, _stop.Token, warn: WriteWarning);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
