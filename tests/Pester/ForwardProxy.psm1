@@ -54,11 +54,16 @@ function Start-ForwardProxy {
     [pscustomobject]@{ Uri = "http://127.0.0.1:$port"; Port = $port; Process = $process; Log = $log; Directory = $dir; User = $User; Password = $Password }
 }
 
-# The requests tinyproxy received for a path (its log has one "Request (file descriptor N): POST http://… HTTP/1.1" line each).
-function Get-ForwardProxyRequestCount {
+# What tinyproxy's log shows: Requests = requests it received for a path (one "Request (file descriptor N): POST http://…"
+# line each, a request it answered 407 included); Forwarded = connections it opened to the destination (it opens one per
+# request it forwards).
+function Get-ForwardProxyLog {
     param([Parameter(Mandatory)] $Proxy, [string] $Path = '/enrichment/enrich/single')
-    if (-not (Test-Path $Proxy.Log)) { return 0 }
-    @(Select-String -LiteralPath $Proxy.Log -SimpleMatch -Pattern $Path | Where-Object { $_.Line -match 'Request \(file descriptor' }).Count
+    $lines = if (Test-Path $Proxy.Log) { @(Get-Content -LiteralPath $Proxy.Log) } else { @() }
+    [pscustomobject]@{
+        Requests  = @($lines | Where-Object { $_ -match 'Request \(file descriptor' -and $_.Contains($Path) }).Count
+        Forwarded = @($lines | Where-Object { $_ -match 'opensock: opening connection to' }).Count
+    }
 }
 
 function Stop-ForwardProxy {
@@ -68,4 +73,4 @@ function Stop-ForwardProxy {
     Remove-Item -LiteralPath $Proxy.Directory -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-Export-ModuleMember -Function Get-ForwardProxyCommand, Start-ForwardProxy, Get-ForwardProxyRequestCount, Stop-ForwardProxy
+Export-ModuleMember -Function Get-ForwardProxyCommand, Start-ForwardProxy, Get-ForwardProxyLog, Stop-ForwardProxy

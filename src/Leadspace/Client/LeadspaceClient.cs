@@ -442,7 +442,7 @@ namespace Leadspace.Client
                 return (Next.Done, null);
             }
             DescribeHttpFailure(result, status, text, sentBefore);
-            if (bodyError != null) result.Message += timeout.IsCancellationRequested ? " (the body did not arrive in time)" : " (the body could not be read)";
+            if (bodyError != null && result.Failure != FailureKind.ProxyAuthenticationRequired) result.Message += timeout.IsCancellationRequested ? " (the body did not arrive in time)" : " (the body could not be read)";
             return (Next.Retry, retryAfter);
         }
 
@@ -550,7 +550,7 @@ namespace Leadspace.Client
             var hint = Settings.ProxyCredential != null || Settings.ProxyUseDefaultCredentials
                 ? "refused the credentials given (-ProxyCredential / -ProxyUseDefaultCredentials)"
                 : "requires authentication (Proxy Authentication Required) and none was given: pass -ProxyCredential or -ProxyUseDefaultCredentials";
-            return $"{what}: the proxy {ProxyDescription()} {hint}. Nothing reached Leadspace; no credit spent.";
+            return $"{what}: the proxy {ProxyDescription()} {hint}. Nothing reached Leadspace.";
         }
 
         /// <summary>The proxy the calls go through, for messages (never with a user name or password).</summary>
