@@ -137,6 +137,7 @@ namespace Leadspace.RateLimitStore
                 ReservedAtMicroseconds = (long)result[2],
                 Processes = (int)(long)result[3],
                 Factor = (long)result[4] / 1000.0,
+                Limit = result.Length > 5 ? (long)result[5] / 1000.0 : 0,
             };
         }
 
@@ -165,6 +166,7 @@ namespace Leadspace.RateLimitStore
                 Processes = (int)(long)result[1],
                 Factor = (long)result[2] / 1000.0,
                 Paused = FromMicroseconds((long)result[3]),
+                Limit = result.Length > 4 ? (long)result[4] / 1000.0 : 0,
             };
         }
 

@@ -48,7 +48,8 @@ namespace Leadspace.Client
     {
         /// <summary>The key prefix of the program (a hash of its identity, never a secret).</summary>
         public string ProgramKey { get; set; } = string.Empty;
-        /// <summary>This process's configured limit: at most floor(rate) grants in any window, paced at the effective rate.</summary>
+        /// <summary>This process's configured limit. The store keeps the lowest limit any process asks for and applies it:
+        /// at most floor(limit) grants in any window, paced at the effective rate.</summary>
         public double RequestsPerSecond { get; set; }
         /// <summary>One second plus the guard.</summary>
         public TimeSpan Window { get; set; }
@@ -77,6 +78,8 @@ namespace Leadspace.Client
         public int Processes { get; set; }
         /// <summary>Share of the rate in force after 429s (1 = full rate).</summary>
         public double Factor { get; set; } = 1.0;
+        /// <summary>The program's limit the store applies: the lowest any process asked for while its keys lived (0 = not told).</summary>
+        public double Limit { get; set; }
     }
 
     public sealed class StorePenalty
@@ -94,6 +97,8 @@ namespace Leadspace.Client
         public int Processes { get; set; }
         public double Factor { get; set; } = 1.0;
         public TimeSpan Paused { get; set; }
+        /// <summary>The program's stored limit (0 = none stored yet).</summary>
+        public double Limit { get; set; }
     }
 
     public enum RateLimitStoreFailure
