@@ -188,6 +188,21 @@ public class NetworkTests
     }
 
     [Fact]
+    public async Task A407ToTheOAuthTokenCallStopsTheRunTheSameWay()
+    {
+        var handler = new StubHandler((_, _) => Task.FromResult(StubHandler.Json(407, "")));
+        using var client = ClientTests.Client(handler, s => s.Proxy = new Uri("http://proxy.example.test:3128"),
+            tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s")));
+        var call = await client.EnrichAsync(ClientTests.Request(), default, default);
+        Assert.Equal(FailureKind.ProxyAuthenticationRequired, call.Failure);
+        Assert.Equal(1, handler.Calls);                 // the token call only: not retried, nothing enriched
+        Assert.Equal("/oauth/authorize", Assert.Single(handler.Requests).Path);
+        Assert.False(call.Sent);
+        Assert.Contains("OAuth token request", call.Message);
+        Assert.Contains("http://proxy.example.test:3128", call.Message);
+    }
+
+    [Fact]
     public void TheProxyIsUsedForEveryCallLoopbackIncludedAndNoProxyIgnoresTheEnvironment()
     {
         var settings = new ConnectionSettings { BaseUri = new Uri("http://127.0.0.1:5000"), Proxy = new Uri("http://127.0.0.1:3128"), ProxyCredential = new NetworkCredential("u", "p") };

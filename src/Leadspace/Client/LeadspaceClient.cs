@@ -290,6 +290,15 @@ namespace Leadspace.Client
                 Statistics.Failure();
                 return (Next.Done, null);
             }
+            catch (LeadspaceTokenUnavailableException ex) when (ex.HttpStatus == 407 || IsProxyAuthenticationFailure(ex))
+            {
+                // The OAuth token call goes through the same proxy: a 407 there stops the run as one here would.
+                Release();
+                result.Failure = FailureKind.ProxyAuthenticationRequired;
+                result.Message = ProxyRefused("HTTP 407 to the OAuth token request");
+                Statistics.Failure();
+                return (Next.Done, null);
+            }
             catch (LeadspaceTokenUnavailableException ex)
             {
                 Release();
