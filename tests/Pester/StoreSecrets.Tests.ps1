@@ -25,7 +25,7 @@ foreach (`$e in `$Error) {
 }
 Get-LeadspaceConnection | Format-List * | Out-String
 Get-LeadspaceConnection | ConvertTo-Json -Depth 3 -WarningAction SilentlyContinue
-'ERRORS=' + `$Error.Count
+'STOREERRORS=' + @(`$Error | Where-Object { `$_.FullyQualifiedErrorId -like 'LeadspaceRateLimitStore*' }).Count
 `$null = Stop-Transcript
 "@ -Environment $Environment
             $text = $r.Text + "`n" + (Get-Content -LiteralPath $transcript -Raw -ErrorAction SilentlyContinue)
@@ -46,7 +46,7 @@ Get-LeadspaceConnection | ConvertTo-Json -Depth 3 -WarningAction SilentlyContinu
         $environment = if ($Env) { @{ LEADSPACE_RATE_LIMIT_STORE_USER = 'app'; LEADSPACE_RATE_LIMIT_STORE_PASSWORD = $secret } } else { @{} }
         $text = Get-EverythingShown "Connect-Leadspace -Token `$token -BaseUri http://127.0.0.1:9 -RateLimitStore '$store' $cred -Verbose" $environment
         $text | Should -Match 'LeadspaceRateLimitStoreUnreachable'
-        $text | Should -Match 'ERRORS=1'
+        $text | Should -Match 'STOREERRORS=1\b'
         $text | Should -Match ([regex]::Escape('(redacted)'))
         $text | Should -Not -Match ([regex]::Escape($secret))
     }
@@ -59,7 +59,7 @@ Get-LeadspaceConnection | ConvertTo-Json -Depth 3 -WarningAction SilentlyContinu
         $second = $Second -f $closedPort, $secret
         $text = Get-EverythingShown "Connect-Leadspace -Token `$token -BaseUri http://127.0.0.1:9 -RateLimitStore ''; Connect-Leadspace -Token `$token -BaseUri http://127.0.0.1:9 $second -Verbose"
         $text | Should -Match 'LeadspaceRateLimitStoreConflict'
-        $text | Should -Match 'ERRORS=1'
+        $text | Should -Match 'STOREERRORS=1\b'
         $text | Should -Match ([regex]::Escape('(redacted)'))
         $text | Should -Not -Match ([regex]::Escape($secret))
     }
