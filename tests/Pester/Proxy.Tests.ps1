@@ -16,9 +16,10 @@ Describe 'Connect-Leadspace -Proxy/-ProxyCredential/-NoProxy through a real forw
         $script:proxyCredential = [pscredential]::new('proxyuser', (ConvertTo-Secure 'Pr0xy-S3cret'))
     }
     AfterAll {
-        Disconnect-Leadspace -All
-        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        # The proxy first: it does not end with this process (the simulator does), so nothing may skip its stop.
         if ($proxy) { Stop-ForwardProxy -Proxy $proxy }
+        if ($sim) { Stop-LeadspaceSimulator -Simulator $sim }
+        Disconnect-Leadspace -All -ErrorAction SilentlyContinue
     }
     BeforeEach {
         Disconnect-Leadspace -All
