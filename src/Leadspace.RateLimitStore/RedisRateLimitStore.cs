@@ -11,7 +11,7 @@ namespace Leadspace.RateLimitStore
     /// <summary>Opens <see cref="RedisRateLimitStore"/>s (created by reflection from Leadspace.dll).</summary>
     public sealed class RedisRateLimitStoreFactory : IRateLimitStoreFactory
     {
-        public IRateLimitStore Connect(string configuration, string redacted) => RedisRateLimitStore.Connect(configuration, redacted);
+        public IRateLimitStore Connect(string configuration, string redacted, string? user, string? password) => RedisRateLimitStore.Connect(configuration, redacted, user, password);
     }
 
     /// <summary>
@@ -33,12 +33,14 @@ namespace Leadspace.RateLimitStore
         private readonly ConnectionMultiplexer _connection;
         private readonly IDatabase _db;
         private readonly string _configuration;
+        private readonly string? _password;
 
-        private RedisRateLimitStore(ConnectionMultiplexer connection, string configuration, string redacted)
+        private RedisRateLimitStore(ConnectionMultiplexer connection, string configuration, string redacted, string? password)
         {
             _connection = connection;
             _db = connection.GetDatabase();
             _configuration = configuration;
+            _password = password;
             Description = redacted;
         }
 
@@ -46,8 +48,9 @@ namespace Leadspace.RateLimitStore
 
         /// <summary>Connects (failing at once on a wrong password or an unreachable store) and checks that the
         /// store runs Lua scripts with TIME.</summary>
-        public static RedisRateLimitStore Connect(string configuration, string redacted)
+        public static RedisRateLimitStore Connect(string configuration, string redacted, string? user = null, string? password = null)
         {
+            string Brief(Exception ex) => RedisRateLimitStore.Brief(ex, configuration, password);
             ConfigurationOptions options;
             try
             {
@@ -56,7 +59,7 @@ namespace Leadspace.RateLimitStore
             catch (Exception ex) when (ex is ArgumentException || ex is FormatException)
             {
                 throw new RateLimitStoreException(RateLimitStoreFailure.InvalidConfiguration,
-                    $"'{redacted}' is not a valid StackExchange.Redis configuration string: {RateLimitStoreOption.Sanitize(ex.Message, configuration)}");
+                    $"'{redacted}' is not a valid StackExchange.Redis configuration string: {RateLimitStoreOption.Sanitize(ex.Message, configuration, password)}");
             }
             if (options.EndPoints.Count == 0)
             {
@@ -69,6 +72,8 @@ namespace Leadspace.RateLimitStore
             if (!given.Contains("connectretry")) options.ConnectRetry = 1;
             if (!given.Contains("connecttimeout")) options.ConnectTimeout = 5000;
             if (!given.Contains("name")) options.ClientName = "Leadspace-PowerShell";
+            if (!string.IsNullOrEmpty(user)) options.User = user;
+            if (!string.IsNullOrEmpty(password)) options.Password = password;
 
             ConnectionMultiplexer connection;
             try
@@ -80,11 +85,11 @@ namespace Leadspace.RateLimitStore
                 var auth = ex.FailureType == ConnectionFailureType.AuthenticationFailure || LooksLikeAuth(ex);
                 throw new RateLimitStoreException(auth ? RateLimitStoreFailure.AuthenticationFailed : RateLimitStoreFailure.Unreachable,
                     (auth ? $"The rate limit store {redacted} refused the password (or user)" : $"Could not connect to the rate limit store {redacted}")
-                    + $": {Brief(ex, configuration)}");
+                    + $": {Brief(ex)}");
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                throw new RateLimitStoreException(RateLimitStoreFailure.Unreachable, $"Could not connect to the rate limit store {redacted}: {Brief(ex, configuration)}");
+                throw new RateLimitStoreException(RateLimitStoreFailure.Unreachable, $"Could not connect to the rate limit store {redacted}: {Brief(ex)}");
             }
 
             try
@@ -96,20 +101,20 @@ namespace Leadspace.RateLimitStore
             catch (RedisServerException ex) when (LooksLikeAuth(ex))
             {
                 connection.Dispose();
-                throw new RateLimitStoreException(RateLimitStoreFailure.AuthenticationFailed, $"The rate limit store {redacted} needs a password (or refused it): {Brief(ex, configuration)}");
+                throw new RateLimitStoreException(RateLimitStoreFailure.AuthenticationFailed, $"The rate limit store {redacted} needs a password (or refused it): {Brief(ex)}");
             }
             catch (Exception ex) when (ex is RedisServerException || ex is InvalidDataException || ex is InvalidCastException)
             {
                 connection.Dispose();
                 throw new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
-                    $"The rate limit store {redacted} cannot run the gate's Lua scripts ({Brief(ex, configuration)}). It needs Redis 6.2 or newer, or Garnet started with --lua --lua-transaction-mode.");
+                    $"The rate limit store {redacted} cannot run the gate's Lua scripts ({Brief(ex)}). It needs Redis 6.2 or newer, or Garnet started with --lua --lua-transaction-mode.");
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
                 connection.Dispose();
-                throw new RateLimitStoreException(RateLimitStoreFailure.Unreachable, $"The rate limit store {redacted} did not answer: {Brief(ex, configuration)}");
+                throw new RateLimitStoreException(RateLimitStoreFailure.Unreachable, $"The rate limit store {redacted} did not answer: {Brief(ex)}");
             }
-            return new RedisRateLimitStore(connection, configuration, redacted);
+            return new RedisRateLimitStore(connection, configuration, redacted, password);
         }
 
         public async Task<StoreReservation> ReserveAsync(StoreReservationRequest request)
@@ -132,6 +137,7 @@ namespace Leadspace.RateLimitStore
                 ReservedAtMicroseconds = (long)result[2],
                 Processes = (int)(long)result[3],
                 Factor = (long)result[4] / 1000.0,
+                Limit = result.Length > 5 ? (long)result[5] / 1000.0 : 0,
             };
         }
 
@@ -160,6 +166,7 @@ namespace Leadspace.RateLimitStore
                 Processes = (int)(long)result[1],
                 Factor = (long)result[2] / 1000.0,
                 Paused = FromMicroseconds((long)result[3]),
+                Limit = result.Length > 4 ? (long)result[4] / 1000.0 : 0,
             };
         }
 
@@ -204,7 +211,7 @@ namespace Leadspace.RateLimitStore
         /// (e.g. "RedisConnectionException: No connection is active/available to service this operation: EVAL").</summary>
         private RateLimitStoreException Failure(Exception ex)
         {
-            var text = Brief(ex, _configuration);
+            var text = Brief(ex, _configuration, _password);
             var end = text.IndexOfAny(new[] { ';', '(' });
             if (end > 20) text = text.Substring(0, end).TrimEnd(' ', ',');
             if (text.Length > 160) text = text.Substring(0, 160) + "…";
@@ -229,9 +236,9 @@ namespace Leadspace.RateLimitStore
         }
 
         /// <summary>The first line of a client library message, without any password, at most 300 characters.</summary>
-        private static string Brief(Exception ex, string configuration)
+        private static string Brief(Exception ex, string configuration, string? password)
         {
-            var text = RateLimitStoreOption.Sanitize(ex.Message, configuration);
+            var text = RateLimitStoreOption.Sanitize(ex.Message, configuration, password);
             var end = text.IndexOfAny(new[] { '\r', '\n' });
             if (end >= 0) text = text.Substring(0, end);
             return text.Length <= 300 ? text : text.Substring(0, 300) + "…";

@@ -77,6 +77,37 @@ public class RedisRateLimitStoreTests
 
     [Theory]
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task TheProgramsLimitIsStoredOnceAndTheLowestWins(string kind)
+    {
+        var server = _servers.Get(kind);
+        var program = NewProgram();
+        using var a = Connect(server);
+        using var b = Connect(server);
+        var granted = new List<long>();
+        var first = await a.ReserveAsync(Request(program, "a", rate: 30));
+        Assert.True(first.Granted);
+        Assert.Equal(30, first.Limit);
+        granted.Add(first.ReservedAtMicroseconds);
+        var low = await b.ReserveAsync(Request(program, "b", rate: 5));
+        Assert.Equal(5, low.Limit);
+        if (low.Granted) granted.Add(low.ReservedAtMicroseconds);
+        await Task.Delay(low.Wait);
+        // Process a still asks for 30/s: the store applies 5/s, for it and for everyone.
+        while (granted.Count < 9)
+        {
+            var r = await a.ReserveAsync(Request(program, "a", rate: 30));
+            Assert.Equal(5, r.Limit);
+            if (r.Granted) granted.Add(r.ReservedAtMicroseconds);
+            await Task.Delay(r.Wait);
+        }
+        granted.Sort();
+        Assert.True(MaxInAnyWindow(granted, 1_025_000) <= 5, $"{MaxInAnyWindow(granted, 1_025_000)} grants in one window at a stored limit of 5/s");
+        Assert.True(granted[^1] - granted[0] >= 1_025_000, "9 grants at 5/s span more than one window");
+        Assert.Equal(5, (await a.GetStatusAsync(program, Window)).Limit);
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task A429InOneProcessSlowsAndPausesEveryOther(string kind)
     {
         var server = _servers.Get(kind);

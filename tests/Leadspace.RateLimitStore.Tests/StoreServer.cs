@@ -1,3 +1,4 @@
+using System.IO;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -74,11 +75,20 @@ public sealed class StoreServer : IDisposable
         {
             try
             {
+                // Ready = answers a command, not merely listens: a server that has just opened its port can take
+                // seconds (on a loaded machine) to answer its first handshake, and a test's connect timeout must not
+                // be spent on its start-up. Any reply counts (+PONG, or -NOAUTH when a password is required).
                 using var client = new TcpClient();
                 client.Connect(IPAddress.Loopback, Port);
-                return;
+                client.ReceiveTimeout = 5000;
+                var stream = client.GetStream();
+                var ping = System.Text.Encoding.ASCII.GetBytes("*1\r\n$4\r\nPING\r\n");
+                stream.Write(ping, 0, ping.Length);
+                int first = stream.ReadByte();
+                if (first == '+' || first == '-') return;
+                throw new IOException($"{_kind} answered PING with byte {first}.");
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException || ex is IOException)
             {
                 if (_process.HasExited) throw new InvalidOperationException($"{_kind} exited with code {_process.ExitCode} before listening on {Port}.");
                 if (DateTime.UtcNow > deadline) { Kill(); throw new TimeoutException($"{_kind} did not listen on {Port} within 60 s."); }

@@ -17,6 +17,7 @@ public class FailureTableTests
     [InlineData(403, FailureKind.ClientError)]
     [InlineData(404, FailureKind.ClientError)]
     [InlineData(405, FailureKind.ClientError)]
+    [InlineData(407, FailureKind.ProxyAuthenticationRequired)]
     [InlineData(408, FailureKind.RequestTimeout)]
     [InlineData(415, FailureKind.ClientError)]
     [InlineData(427, FailureKind.CreditsExhausted)]
@@ -84,7 +85,7 @@ public class FailureTableTests
     public void ExactlyTheRunEndingFailuresAreFatal()
     {
         var fatal = Enum.GetValues(typeof(FailureKind)).Cast<FailureKind>().Where(FailureTable.IsFatal).OrderBy(k => k).ToArray();
-        Assert.Equal(new[] { FailureKind.Unreachable, FailureKind.TokenOutage, FailureKind.Unauthorized, FailureKind.CreditsExhausted, FailureKind.CheckpointFailed }.OrderBy(k => k), fatal);
+        Assert.Equal(new[] { FailureKind.Unreachable, FailureKind.TokenOutage, FailureKind.Unauthorized, FailureKind.ProxyAuthenticationRequired, FailureKind.CreditsExhausted, FailureKind.CheckpointFailed }.OrderBy(k => k), fatal);
     }
 
     [Fact]

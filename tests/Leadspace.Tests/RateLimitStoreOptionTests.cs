@@ -6,6 +6,7 @@ using Xunit;
 namespace Leadspace.Tests;
 
 /// <summary>The -RateLimitStore option (redaction, environment variable, store keys) and the gate factory, without Redis.</summary>
+[Collection("StoreFactory")] // RateGateFactory.StoreFactory is process-wide
 public class RateLimitStoreOptionTests
 {
     [Theory]
@@ -60,7 +61,7 @@ public class RateLimitStoreOptionTests
     {
         public int Connects;
         public Exception? Fail;
-        public IRateLimitStore Connect(string configuration, string redacted)
+        public IRateLimitStore Connect(string configuration, string redacted, string? user, string? password)
         {
             Connects++;
             if (Fail != null) throw Fail;

@@ -211,11 +211,13 @@ public class SharedRateGateTests
         Assert.True(store.Requests.Count - requestsBefore >= 30);
         Assert.True(RateGateTests.MaxInAnyWindow(grants, 1.0) <= 10);
 
-        time.Now += 5 * Stopwatch.Frequency; // the rejoin period is over: the store alone decides
+        time.Now += 5 * Stopwatch.Frequency; // the rejoin period is over: the store decides, within this process's own
+        Assert.Equal("Shared", gate.State);   // rate (the ceiling), no longer within the fallback rate
+        var shared = new List<long>();
+        for (int i = 0; i < 60; i++) { await gate.WaitAsync(CancellationToken.None); shared.Add(time.Now); }
         Assert.Equal("Shared", gate.State);
-        long before = time.Now;
-        for (int i = 0; i < 30; i++) await gate.WaitAsync(CancellationToken.None);
-        Assert.Equal(before, time.Now);
+        Assert.True(RateGateTests.MaxInAnyWindow(shared, 1.0) <= 30);
+        Assert.True(RateGateTests.MaxInAnyWindow(shared, 1.0) > 10, "faster than the fallback rate once rejoined");
     }
 
     [Fact]
@@ -279,5 +281,95 @@ public class SharedRateGateTests
         Assert.Null(s.Store);
         long cursor = 0;
         Assert.Empty(gate.NoticesAfter(ref cursor));
+    }
+
+    // A store that cannot raise the rate or hang a run.
+
+    [Fact]
+    public async Task AStoreThatGrantsEverythingAtOnceCannotRaiseTheProcesssRate()
+    {
+        var (gate, store, time) = NewGate(rate: 10);
+        store.Answer = _ => new StoreReservation { Granted = true, Wait = TimeSpan.Zero, Processes = 1, Factor = 1, Limit = 1000 };
+        var released = new List<long>();
+        // Many callers at once, as a run's calls are: the turnstile orders them, the ceiling spaces them.
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ => { await gate.WaitAsync(CancellationToken.None); lock (released) released.Add(time.Now); }));
+        released.Sort();
+        Assert.Equal(60, released.Count);
+        Assert.True(RateGateTests.MaxInAnyWindow(released, 1.0) <= 10, $"{RateGateTests.MaxInAnyWindow(released, 1.0)} grants in one second at 10/s");
+        Assert.True(time.Seconds(released[^1] - released[0]) >= 5, "60 grants at 10/s take at least 5 s on the fake clock");
+        Assert.Equal("Shared", gate.State);          // the store answered: no fallback, just the ceiling
+        Assert.Equal(10, gate.EffectiveRequestsPerSecond); // a store's higher limit is ignored
+    }
+
+    [Fact]
+    public async Task TheStoresLowerLimitIsTheRateShown()
+    {
+        var (gate, store, _) = NewGate(rate: 30);
+        store.Answer = _ => new StoreReservation { Granted = true, Processes = 2, Factor = 1, Limit = 12 };
+        await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal(12, gate.EffectiveRequestsPerSecond);
+    }
+
+    [Fact]
+    public async Task AGrantFarInTheFutureIsGivenBackAndTheRunFallsBackAndCompletes()
+    {
+        var (gate, store, time) = NewGate(rate: 10);
+        store.Answer = _ => new StoreReservation { Granted = true, Wait = TimeSpan.FromHours(5), Processes = 1, Factor = 1 };
+        long start = time.Now;
+        for (int i = 0; i < 20; i++) await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal(20, gate.TotalGranted);
+        Assert.Equal("Fallback", gate.State);
+        Assert.Single(store.Released); // the one far grant it was offered, given back
+        Assert.True(time.Seconds(time.Now - start) < 10, $"completed in {time.Seconds(time.Now - start):0.#} s of fake time");
+        long cursor = 0;
+        var notice = Assert.Single(gate.NoticesAfter(ref cursor), n => n.IsWarning);
+        Assert.Contains("misbehaved", notice.Message);
+        Assert.Contains("18000 s ahead", notice.Message);
+        // It is not asked again for a while (a broken store costs little), then again.
+        int asked = store.Requests.Count;
+        time.Advance(30);
+        await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal(asked, store.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AStoreThatStaysPausedForEverFallsBackWithinTheCapAndTheRunCompletes()
+    {
+        var (gate, store, time) = NewGate(rate: 10);
+        // Always "not yet, ask again in a second": a pause that never ends.
+        store.Answer = _ => new StoreReservation { Granted = false, Wait = TimeSpan.FromSeconds(1), Processes = 1, Factor = 1 };
+        long start = time.Now;
+        for (int i = 0; i < 20; i++) await gate.WaitAsync(CancellationToken.None);
+        double elapsed = time.Seconds(time.Now - start);
+        Assert.Equal("Fallback", gate.State);
+        Assert.InRange(elapsed, 60, 60 + 10); // the cap (MaxStoreWait, 60 s), then 20 calls at the fallback rate
+        long cursor = 0;
+        Assert.Contains(gate.NoticesAfter(ref cursor), n => n.IsWarning && n.Message.Contains("kept this call waiting"));
+    }
+
+    [Fact]
+    public async Task AStoreThatAsksForAnEndlessWaitFallsBackAtOnce()
+    {
+        var (gate, store, time) = NewGate(rate: 10);
+        store.Answer = _ => new StoreReservation { Granted = false, Wait = TimeSpan.FromDays(3), Processes = 1, Factor = 1 };
+        long start = time.Now;
+        for (int i = 0; i < 5; i++) await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal("Fallback", gate.State);
+        Assert.True(time.Seconds(time.Now - start) < 5);
+        Assert.Single(store.Requests);
+    }
+
+    [Fact]
+    public async Task AnOwnLongPauseIsNotTakenForAStalledStore()
+    {
+        var (gate, store, time) = NewGate(rate: 10);
+        gate.Penalize(TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(90));
+        long pausedUntil = time.Now + (long)(90 * Stopwatch.Frequency);
+        store.Answer = _ => time.Now < pausedUntil
+            ? new StoreReservation { Granted = false, Wait = TimeSpan.FromSeconds(1), Processes = 1, Factor = 1 }
+            : new StoreReservation { Granted = true, Processes = 1, Factor = 1 };
+        await gate.WaitAsync(CancellationToken.None);
+        Assert.Equal("Shared", gate.State);
+        Assert.True(time.Now >= pausedUntil);
     }
 }

@@ -8,16 +8,25 @@
 -- ARGV[5] process id    ARGV[6] longest reservation lead in us    ARGV[7] key lifetime in ms
 -- ARGV[8] send window in us: the caller sends within it after the reserved time or gives the grant back, so the grant
 --         is recorded at its latest possible send time (reserved + send window + cold delay)
--- Returns {granted 1|0, wait us, reserved time us, processes in the last minute, factor x 1000}
-local rate = tonumber(ARGV[1])
+-- Returns {granted 1|0, wait us, reserved time us, processes in the last minute, factor x 1000, program limit x 1000}
+-- The program's limit is stored once (state field 'limit') and the lowest value any process asks for wins: a process
+-- with a higher -RequestsPerSecond cannot raise it for the others. It lives as long as the program's keys do.
+local asked = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cold = tonumber(ARGV[3])
 local maxLead = tonumber(ARGV[6])
 local ttl = tonumber(ARGV[7])
 local sendWindow = tonumber(ARGV[8]) or 0
-local size = math.max(1, math.floor(rate))
 
 local tat, paused, factor, penalty = load_state(KEYS[2]) -- with the recovery after a 429 (state.lua)
+local life = math.max(ttl, math.floor((paused - now) / 1000) + ttl)
+local rate = tonumber(redis.call('HGET', KEYS[2], 'limit'))
+if rate == nil or asked < rate then
+  rate = asked
+  redis.call('HSET', KEYS[2], 'limit', string.format('%.6f', rate))
+end
+redis.call('PEXPIRE', KEYS[2], fmt(life))
+local size = math.max(1, math.floor(rate))
 
 -- Pacing (GCRA at the effective rate, a small burst allowance at high rates, as the local gate).
 local eff = rate * factor
@@ -39,12 +48,11 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now - 60000000))
 redis.call('ZADD', KEYS[3], fmt(now), ARGV[5])
 local processes = redis.call('ZCARD', KEYS[3])
-local life = math.max(ttl, math.floor((paused - now) / 1000) + ttl)
 redis.call('PEXPIRE', KEYS[3], fmt(life))
 
 if at - now > maxLead then
   -- Too far ahead: reserve nothing, ask again later (a waiter never holds a slot for long).
-  return {0, math.floor(at - now), 0, processes, math.floor(factor * 1000)}
+  return {0, math.floor(at - now), 0, processes, math.floor(factor * 1000), math.floor(rate * 1000)}
 end
 
 redis.call('ZADD', KEYS[1], fmt(at + sendWindow + cold), ARGV[4])
@@ -52,4 +60,4 @@ tat = math.max(tat, at) + interval
 save_state(KEYS[2], tat, paused, factor, penalty)
 redis.call('PEXPIRE', KEYS[1], fmt(life))
 redis.call('PEXPIRE', KEYS[2], fmt(life))
-return {1, math.floor(at - now), math.floor(at), processes, math.floor(factor * 1000)}
+return {1, math.floor(at - now), math.floor(at), processes, math.floor(factor * 1000), math.floor(rate * 1000)}

@@ -19,6 +19,27 @@ namespace Leadspace.Client
         /// <summary>A StackExchange.Redis configuration string: share the program's rate with every process and host
         /// pointed at the same store (null = this process only). May hold a password: never shown unredacted.</summary>
         public string? RateLimitStore { get; set; }
+        /// <summary>The Redis ACL user of the store (-RateLimitStoreCredential's user name; null = none or the one
+        /// in the configuration string).</summary>
+        public string? RateLimitStoreUser { get; set; }
+        /// <summary>The store's password (-RateLimitStoreCredential or $env:LEADSPACE_RATE_LIMIT_STORE_PASSWORD); it
+        /// overrides a password= of the configuration string. Never shown.</summary>
+        public System.Security.SecureString? RateLimitStorePassword { get; set; }
+
+        /// <summary>The largest answer read, in bytes (enrichment and OAuth answers alike); a larger one fails its row.</summary>
+        public int MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
+        public const int DefaultMaxResponseBytes = 4 * 1024 * 1024;
+        public const int MaxResponseBytesLimit = 64 * 1024 * 1024;
+
+        /// <summary>-Proxy: every call (loopback base URIs included) and the OAuth token calls go through it.
+        /// Null: the environment's proxy (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the system proxy) unless <see cref="NoProxy"/>.</summary>
+        public Uri? Proxy { get; set; }
+        /// <summary>-ProxyCredential (with <see cref="Proxy"/>).</summary>
+        public System.Net.NetworkCredential? ProxyCredential { get; set; }
+        /// <summary>-ProxyUseDefaultCredentials: the proxy gets the logged-on user's credentials (Negotiate/NTLM).</summary>
+        public bool ProxyUseDefaultCredentials { get; set; }
+        /// <summary>-NoProxy: direct connections, whatever the environment's proxy settings say.</summary>
+        public bool NoProxy { get; set; }
 
         public void Validate()
         {
@@ -32,6 +53,22 @@ namespace Leadspace.Client
             if (!(RequestsPerSecond > 0) || RequestsPerSecond > 100000) throw new ArgumentOutOfRangeException(nameof(RequestsPerSecond), "RequestsPerSecond must be between 0 (exclusive) and 100000.");
             if (MaxConcurrency < 1 || MaxConcurrency > 1024) throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), "MaxConcurrency must be between 1 and 1024.");
             if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(30)) throw new ArgumentOutOfRangeException(nameof(Timeout), "Timeout must be between 0 (exclusive) and 30 minutes.");
+            if (MaxResponseBytes < 1024 || MaxResponseBytes > MaxResponseBytesLimit)
+                throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), "MaxResponseBytes must be between 1 KB and 64 MB.");
+            if (Proxy != null)
+            {
+                if (NoProxy) throw new ArgumentException("-Proxy and -NoProxy cannot be used together.", nameof(Proxy));
+                if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps))
+                    throw new ArgumentException($"Proxy '{Redact(Proxy)}' must be an absolute http:// address, e.g. http://proxy.example.com:8080.", nameof(Proxy));
+                if (!string.IsNullOrEmpty(Proxy.UserInfo))
+                    throw new ArgumentException($"Proxy '{Redact(Proxy)}' holds a user name or password: refused, since it would be shown and logged. Pass -ProxyCredential.", nameof(Proxy));
+            }
+            else if (ProxyCredential != null || ProxyUseDefaultCredentials)
+            {
+                throw new ArgumentException("-ProxyCredential and -ProxyUseDefaultCredentials need -Proxy.", nameof(Proxy));
+            }
+            if (ProxyCredential != null && ProxyUseDefaultCredentials)
+                throw new ArgumentException("-ProxyCredential and -ProxyUseDefaultCredentials cannot be used together.", nameof(ProxyCredential));
             Retry.Validate();
         }
 

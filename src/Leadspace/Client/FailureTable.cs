@@ -35,6 +35,9 @@ namespace Leadspace.Client
         TokenOutage,
         /// <summary>401 (after one OAuth renewal), or the OAuth endpoint refused the program's credentials.</summary>
         Unauthorized,
+        /// <summary>407 from a proxy between this machine and Leadspace (or its CONNECT tunnel): the proxy wants
+        /// credentials, or refused the ones given. Nothing reached Leadspace.</summary>
+        ProxyAuthenticationRequired,
         /// <summary>427: out of credits, or an invalid program id.</summary>
         CreditsExhausted,
         /// <summary>400: insufficient input or invalid JSON.</summary>
@@ -140,6 +143,9 @@ namespace Leadspace.Client
             new FailureSemantics(FailureKind.Unauthorized, false, false, true, ErrorIds.Unauthorized, (int)ErrorCategory.AuthenticationError,
                 "401: the token or OAuth credentials were rejected or have expired; the run stopped.",
                 "Check the token or OAuth credentials, run Connect-Leadspace again, then resend the rows that were not sent."),
+            new FailureSemantics(FailureKind.ProxyAuthenticationRequired, false, false, true, ErrorIds.ProxyAuthenticationRequired, (int)ErrorCategory.AuthenticationError,
+                "407: the proxy between this machine and Leadspace requires authentication, or refused the credentials given; nothing reached Leadspace and the run stopped.",
+                "Connect-Leadspace again with -Proxy <uri> -ProxyCredential <credential> (or -ProxyUseDefaultCredentials), or -NoProxy if Leadspace is reachable without the proxy, then resend the rows that were not sent."),
             new FailureSemantics(FailureKind.CreditsExhausted, false, false, true, ErrorIds.CreditsExhausted, (int)ErrorCategory.QuotaExceeded,
                 "427: the program has no credits left, or the program id is invalid; the run stopped.",
                 "Ask your Customer Success Manager or support@leadspace.com for credits (or check the program id), then resend the rows that were not sent."),
@@ -172,6 +178,7 @@ namespace Leadspace.Client
             new StatusRule(300, 399, FailureKind.ClientError, "a redirect: not followed, the token must not travel elsewhere"),
             new StatusRule(400, 400, FailureKind.BadRequest, "the spec: insufficient input or invalid JSON"),
             new StatusRule(401, 401, FailureKind.Unauthorized, "the spec: wrong or expired credentials (OAuth: renewed once first)"),
+            new StatusRule(407, 407, FailureKind.ProxyAuthenticationRequired, "a proxy wants credentials: nothing reached Leadspace, and no later call can pass"),
             new StatusRule(408, 408, FailureKind.RequestTimeout, "the server gave up receiving the request: not processed"),
             new StatusRule(427, 427, FailureKind.CreditsExhausted, "the spec: insufficient credits (the addendum: or an invalid program id)"),
             new StatusRule(429, 429, FailureKind.RateLimited, "the spec: rate limit exceeded, refused before processing"),

@@ -77,8 +77,12 @@ namespace Leadspace.Client
         private readonly Random _random = new Random();
         private readonly Clock _clock;
 
-        /// <summary>The largest answer body read (a bigger one is an invalid response).</summary>
-        public const int MaxBodyBytes = 64 * 1024 * 1024;
+        /// <summary>The largest answer body ever read (-MaxResponseSizeMB's upper bound; the default is 4 MB).</summary>
+        public const int MaxBodyBytes = ConnectionSettings.MaxResponseBytesLimit;
+
+        /// <summary>What a 401 on a perpetual token most likely means (Leadspace's token lifecycle, from the API text).</summary>
+        public const string PerpetualTokenLifecycle = "It may be mistyped, or it may have expired or been rotated: Leadspace's perpetual tokens should be rotated every six months and expire two years after they were issued. "
+            + "Ask Leadspace (your Customer Success Manager or support@leadspace.com) for the current token, then Connect-Leadspace with it.";
 
         /// <summary>Consecutive failed OAuth token fetches after which a run stops (<see cref="FailureKind.TokenOutage"/>).</summary>
         public const int TokenOutageAfter = 5;
@@ -89,7 +93,7 @@ namespace Leadspace.Client
             Settings = settings;
             Gate = gate;
             _clock = clock ?? Clock.System;
-            _http = new HttpClient(handler ?? CreateHandler(settings.MaxConcurrency), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? CreateHandler(settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
             _enrichUri = new Uri(settings.BaseUri, EnrichPath);
@@ -108,8 +112,9 @@ namespace Leadspace.Client
         /// the connection limit, on .NET Framework, is kept by the ServicePoint of the Leadspace host, so it is
         /// raised for that one host (never ServicePointManager.DefaultConnectionLimit, never other hosts).
         /// </summary>
-        public static HttpMessageHandler CreateHandler(int maxConcurrency)
+        public static HttpMessageHandler CreateHandler(ConnectionSettings settings)
         {
+            int maxConcurrency = settings.MaxConcurrency;
             var handler = new HttpClientHandler
             {
                 UseCookies = false,
@@ -117,6 +122,21 @@ namespace Leadspace.Client
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
             };
             try { handler.MaxConnectionsPerServer = Math.Max(2, maxConcurrency); } catch (PlatformNotSupportedException) { }
+            // Proxies as Invoke-RestMethod: -NoProxy ignores the environment's; -Proxy is used for every call, a
+            // loopback base URI included (no bypass on local); otherwise the default proxy (HTTPS_PROXY, HTTP_PROXY,
+            // NO_PROXY, the system proxy) applies.
+            if (settings.NoProxy)
+            {
+                handler.UseProxy = false;
+            }
+            else if (settings.Proxy != null)
+            {
+                var proxy = new WebProxy(settings.Proxy, BypassOnLocal: false);
+                if (settings.ProxyUseDefaultCredentials) proxy.UseDefaultCredentials = true;
+                else if (settings.ProxyCredential != null) proxy.Credentials = settings.ProxyCredential;
+                handler.UseProxy = true;
+                handler.Proxy = proxy;
+            }
             if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
             {
                 try { handler.SslProtocols = SslProtocols.Tls12 | (SslProtocols)12288 /* Tls13 */; }
@@ -272,6 +292,15 @@ namespace Leadspace.Client
                 Statistics.Failure();
                 return (Next.Done, null);
             }
+            catch (LeadspaceTokenUnavailableException ex) when (ex.HttpStatus == 407 || IsProxyAuthenticationFailure(ex))
+            {
+                // The OAuth token call goes through the same proxy: a 407 there stops the run as one here would.
+                Release();
+                result.Failure = FailureKind.ProxyAuthenticationRequired;
+                result.Message = ProxyRefused("HTTP 407 to the OAuth token request");
+                Statistics.Failure();
+                return (Next.Done, null);
+            }
             catch (LeadspaceTokenUnavailableException ex)
             {
                 Release();
@@ -329,7 +358,7 @@ namespace Leadspace.Client
                 retryAfter = ReadRetryAfter(response);
                 try
                 {
-                    text = await ReadBodyAsync(response, timeout.Token).ConfigureAwait(false);
+                    text = await ReadBodyAsync(response, Settings.MaxResponseBytes, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!abort.IsCancellationRequested && !(ex is OutOfMemoryException))
                 {
@@ -348,6 +377,15 @@ namespace Leadspace.Client
             {
                 result.Failure = FailureKind.Timeout;
                 result.Message = $"No answer within {Settings.Timeout.TotalSeconds:0.#} s; the call may have been processed (and charged).";
+            }
+            catch (HttpRequestException ex) when (IsProxyAuthenticationFailure(ex))
+            {
+                // An https base URI through a proxy: the CONNECT tunnel was refused with 407, so nothing was sent.
+                result.Failure = FailureKind.ProxyAuthenticationRequired;
+                result.Sent = sentBefore;
+                result.Message = ProxyRefused("HTTP 407 to the tunnel request");
+                Statistics.Failure();
+                return (Next.Done, null);
             }
             catch (HttpRequestException ex)
             {
@@ -415,8 +453,8 @@ namespace Leadspace.Client
                 }
                 return (Next.Done, null);
             }
-            DescribeHttpFailure(result, status, text);
-            if (bodyError != null) result.Message += timeout.IsCancellationRequested ? " (the body did not arrive in time)" : " (the body could not be read)";
+            DescribeHttpFailure(result, status, text, sentBefore);
+            if (bodyError != null && result.Failure != FailureKind.ProxyAuthenticationRequired) result.Message += timeout.IsCancellationRequested ? " (the body did not arrive in time)" : " (the body could not be read)";
             return (Next.Retry, retryAfter);
         }
 
@@ -428,10 +466,11 @@ namespace Leadspace.Client
 
         /// <summary>Reads the whole body under <paramref name="cancellationToken"/> (the attempt's timeout and Ctrl+C):
         /// a server that sends headers and then stalls cannot hang the row.</summary>
-        private static async Task<string?> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        internal static async Task<string?> ReadBodyAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
         {
             var content = response.Content;
             if (content == null) return null;
+            if (content.Headers.ContentLength is long declared && declared > maxBytes) throw TooLarge(maxBytes, declared);
             // Older handlers (.NET Framework) ignore the token on a network read: closing the response ends it.
             using var closeOnCancel = cancellationToken.Register(() => { try { response.Dispose(); } catch (ObjectDisposedException) { } });
             using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
@@ -443,11 +482,17 @@ namespace Leadspace.Client
                 int n = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
                 if (n == 0) break;
                 buffer.Write(chunk, 0, n);
-                if (buffer.Length > MaxBodyBytes) throw new InvalidDataException($"The answer is larger than {MaxBodyBytes / (1024 * 1024)} MB.");
+                if (buffer.Length > maxBytes) throw TooLarge(maxBytes, null);
             }
             cancellationToken.ThrowIfCancellationRequested();
             return Decode(buffer.GetBuffer(), (int)buffer.Length, content.Headers.ContentType?.CharSet);
         }
+
+        private static InvalidDataException TooLarge(int maxBytes, long? declared)
+            => new InvalidDataException($"The answer is larger than the {Size(maxBytes)} allowed (Connect-Leadspace -MaxResponseSizeMB)"
+                + (declared.HasValue ? $": it declares {Size(declared.Value)}." : "; the rest was not read."));
+
+        private static string Size(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.##} MB" : $"{bytes / 1024.0:0.##} KB";
 
         private static string Decode(byte[] bytes, int count, string? charset)
         {
@@ -470,13 +515,18 @@ namespace Leadspace.Client
             return result;
         }
 
-        private void DescribeHttpFailure(CallResult result, int status, string? text)
+        private void DescribeHttpFailure(CallResult result, int status, string? text, bool sentBefore)
         {
             var program = Settings.ProgramId != null ? $" (program '{Settings.ProgramId}')" : string.Empty;
             switch (result.Failure)
             {
                 case FailureKind.Unauthorized:
-                    result.Message = $"HTTP 401: Leadspace rejected the credentials{program}; they are wrong or have expired."; break;
+                    result.Message = Tokens is PerpetualTokenProvider
+                        ? $"HTTP 401: Leadspace rejected the perpetual token{program}. {PerpetualTokenLifecycle}"
+                        : $"HTTP 401: Leadspace rejected the credentials{program}; they are wrong or have expired."; break;
+                case FailureKind.ProxyAuthenticationRequired:
+                    result.Sent = sentBefore; // the proxy refused it: nothing reached Leadspace
+                    result.Message = ProxyRefused("HTTP 407"); break;
                 case FailureKind.CreditsExhausted:
                     result.Message = $"HTTP 427: insufficient credits{program} (or an invalid program id). Ask your Customer Success Manager or support@leadspace.com for credits."; break;
                 case FailureKind.RateLimited:
@@ -505,6 +555,44 @@ namespace Leadspace.Client
             => response.Headers.TryGetValues("Retry-After", out var values)
                 ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), DateTimeOffset.UtcNow)
                 : null;
+
+        /// <summary>"HTTP 407 …: the proxy http://proxy:8080 requires authentication …", naming the proxy.</summary>
+        private string ProxyRefused(string what)
+        {
+            var hint = Settings.ProxyCredential != null || Settings.ProxyUseDefaultCredentials
+                ? "refused the credentials given (-ProxyCredential / -ProxyUseDefaultCredentials)"
+                : "requires authentication (Proxy Authentication Required) and none was given: pass -ProxyCredential or -ProxyUseDefaultCredentials";
+            return $"{what}: the proxy {ProxyDescription()} {hint}. Nothing reached Leadspace.";
+        }
+
+        /// <summary>The proxy the calls go through, for messages (never with a user name or password).</summary>
+        internal string ProxyDescription()
+        {
+            if (Settings.Proxy != null) return ConnectionSettings.Redact(Settings.Proxy).TrimEnd('/');
+            try
+            {
+                var proxy = WebRequest.DefaultWebProxy?.GetProxy(_enrichUri);
+                if (proxy != null && proxy != _enrichUri)
+                    return $"{proxy.Scheme}://{proxy.Authority} (from the environment's or system's proxy settings)";
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException)) { }
+            return "(the environment's or system's proxy)";
+        }
+
+        /// <summary>A proxy's CONNECT tunnel answered 407 (the handler reports it as an exception, not a status).</summary>
+        internal static bool IsProxyAuthenticationFailure(Exception ex)
+        {
+            for (Exception? e = ex; e != null; e = e.InnerException)
+            {
+                // .NET 5+: HttpRequestException.StatusCode (not in netstandard2.0, so read by name).
+                var status = e.GetType().GetProperty("StatusCode")?.GetValue(e);
+                if (status is HttpStatusCode code && code == HttpStatusCode.ProxyAuthenticationRequired) return true;
+                var text = e.Message ?? string.Empty;
+                if (text.IndexOf("proxy", StringComparison.OrdinalIgnoreCase) >= 0
+                    && (text.Contains("'407'") || text.Contains(" 407") || text.IndexOf("Proxy Authentication Required", StringComparison.OrdinalIgnoreCase) >= 0)) return true;
+            }
+            return false;
+        }
 
         private static bool IsConnectFailure(Exception ex)
         {

@@ -136,20 +136,45 @@ namespace Leadspace.Client
             }
         }
 
+        /// <summary>Earliest time the next grant may happen, and the pacing interval. Must hold the lock.</summary>
+        private long Earliest(long now, out long interval)
+        {
+            Recover(now);
+            double rate = _rate * _factor;
+            interval = (long)(TicksPerSecond / rate);
+            int burst = Math.Max(1, (int)(rate * 0.05));
+            long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
+            long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
+            long oldest = _ring[_ringHead];
+            return Math.Max(Math.Max(_tat - tolerance, oldest == 0 ? 0 : oldest + window), _pausedUntil);
+        }
+
+        /// <summary>Waits until this gate would grant at once, without taking the grant (for a caller that must pass
+        /// another gate first and then take this one, see <see cref="SharedRateGate"/>). Only the caller's own later
+        /// grant, or a 429 pause, can make it wait again.</summary>
+        internal async Task WaitReadyAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                long now, earliest;
+                lock (_lock)
+                {
+                    now = _clock();
+                    earliest = Earliest(now, out _);
+                }
+                if (earliest <= now) return;
+                var wait = TimeSpan.FromSeconds((earliest - now) / TicksPerSecond);
+                await _delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         /// <summary>Earliest time a grant may happen; grants it when that is now.</summary>
         private bool TryGrant(Func<bool>? coldProbe, out long waitUntil)
         {
             lock (_lock)
             {
                 long now = _clock();
-                Recover(now);
-                double rate = _rate * _factor;
-                long interval = (long)(TicksPerSecond / rate);
-                int burst = Math.Max(1, (int)(rate * 0.05));
-                long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
-                long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
-                long oldest = _ring[_ringHead];
-                long earliest = Math.Max(Math.Max(_tat - tolerance, oldest == 0 ? 0 : oldest + window), _pausedUntil);
+                long earliest = Earliest(now, out long interval);
                 if (earliest > now)
                 {
                     waitUntil = earliest;

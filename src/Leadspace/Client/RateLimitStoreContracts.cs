@@ -12,8 +12,10 @@ namespace Leadspace.Client
         /// <summary>Connects and checks that the store can run the gate's scripts.</summary>
         /// <param name="configuration">A StackExchange.Redis configuration string (may hold a password).</param>
         /// <param name="redacted">The same string with its password redacted, for every message.</param>
+        /// <param name="user">The Redis ACL user given apart (-RateLimitStoreCredential, a redis:// URI, the environment); null = none or the string's.</param>
+        /// <param name="password">The password given apart; it overrides the string's. Never in a message.</param>
         /// <exception cref="RateLimitStoreException">Unreachable, wrong password, no Lua, invalid string.</exception>
-        IRateLimitStore Connect(string configuration, string redacted);
+        IRateLimitStore Connect(string configuration, string redacted, string? user, string? password);
     }
 
     /// <summary>
@@ -46,7 +48,8 @@ namespace Leadspace.Client
     {
         /// <summary>The key prefix of the program (a hash of its identity, never a secret).</summary>
         public string ProgramKey { get; set; } = string.Empty;
-        /// <summary>This process's configured limit: at most floor(rate) grants in any window, paced at the effective rate.</summary>
+        /// <summary>This process's configured limit. The store keeps the lowest limit any process asks for and applies it:
+        /// at most floor(limit) grants in any window, paced at the effective rate.</summary>
         public double RequestsPerSecond { get; set; }
         /// <summary>One second plus the guard.</summary>
         public TimeSpan Window { get; set; }
@@ -75,6 +78,8 @@ namespace Leadspace.Client
         public int Processes { get; set; }
         /// <summary>Share of the rate in force after 429s (1 = full rate).</summary>
         public double Factor { get; set; } = 1.0;
+        /// <summary>The program's limit the store applies: the lowest any process asked for while its keys lived (0 = not told).</summary>
+        public double Limit { get; set; }
     }
 
     public sealed class StorePenalty
@@ -92,6 +97,8 @@ namespace Leadspace.Client
         public int Processes { get; set; }
         public double Factor { get; set; } = 1.0;
         public TimeSpan Paused { get; set; }
+        /// <summary>The program's stored limit (0 = none stored yet).</summary>
+        public double Limit { get; set; }
     }
 
     public enum RateLimitStoreFailure

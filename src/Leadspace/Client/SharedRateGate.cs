@@ -28,6 +28,16 @@ namespace Leadspace.Client
         /// <summary>After the store answers again, grants pass both the store and the local fallback gate for this
         /// long, so processes that rejoin a little later never add their local grants to a full store window.</summary>
         public TimeSpan RejoinPeriod { get; set; } = TimeSpan.FromSeconds(5);
+        /// <summary>A grant reserved further ahead than this is refused (the store never reserves beyond
+        /// <see cref="MaxLead"/>): the gate gives it back and falls back to its local gate.</summary>
+        public TimeSpan MaxGrantWait { get; set; } = TimeSpan.FromSeconds(3);
+        /// <summary>A call the store keeps waiting longer than this (paused, or always full) falls back to the local
+        /// gate. Longer than the longest pause a 429 can set (-RetryMaxDelaySec, 30 s by default; a longer one given
+        /// to <see cref="SharedRateGate.Penalize"/> raises it).</summary>
+        public TimeSpan MaxStoreWait { get; set; } = TimeSpan.FromSeconds(60);
+        /// <summary>After the store misbehaved (a grant too far ahead, a wait beyond <see cref="MaxStoreWait"/>) it is
+        /// tried again only after this long, so a broken store costs a run little.</summary>
+        public TimeSpan MisbehaviourHoldOff { get; set; } = TimeSpan.FromMinutes(1);
     }
 
     /// <summary>
@@ -42,6 +52,14 @@ namespace Leadspace.Client
     /// grants in the last minute (so the fleet stays within the limit when every process falls back), after a quiet
     /// period of one window plus the longest reservation lead (so no window mixes store grants with local ones). It
     /// warns once (no more than once a minute if the store keeps coming and going), tries the store again every <see cref="SharedRateGateOptions.ProbeInterval"/>, and rejoins it.
+    /// </para>
+    /// <para>
+    /// The store is never trusted to keep this process's rate: every grant, in every mode, also passes a local
+    /// <see cref="RateGate"/> at the connection's own configured rate (the ceiling), taken at the moment the call is
+    /// released, so a broken or hostile store (or another process asking for more) can never make this process send
+    /// faster than its -RequestsPerSecond. A grant reserved further ahead than <see cref="SharedRateGateOptions.MaxGrantWait"/>,
+    /// or a call kept waiting longer than <see cref="SharedRateGateOptions.MaxStoreWait"/> (a "paused" or always-full
+    /// store), falls back to the local gate: no answer of the store can hang a run.
     /// </para>
     /// </summary>
     public sealed class SharedRateGate : IRateGate
@@ -64,6 +82,9 @@ namespace Leadspace.Client
         private double _rate;
         private Mode _mode = Mode.Shared;
         private RateGate? _fallback;
+        private readonly RateGate _ceiling;
+        private TimeSpan _stallLimit;
+        private double _storeLimit;
         private long _quietUntil, _rejoinUntil, _nextProbe, _lastWarning;
         private Task? _probe;
         private int _processes;
@@ -88,6 +109,8 @@ namespace Leadspace.Client
             _onDispose = onDispose;
             _processes = Math.Max(1, knownProcesses);
             ProcessId = Environment.MachineName + ":" + Process.GetCurrentProcess().Id.ToString(CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            _ceiling = new RateGate(requestsPerSecond, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
+            _stallLimit = _options.MaxStoreWait;
             SetRate(requestsPerSecond);
             _permits = (int)Math.Max(1, Math.Floor(requestsPerSecond));
         }
@@ -109,7 +132,7 @@ namespace Leadspace.Client
         {
             get
             {
-                lock (_lock) return _mode == Mode.Fallback && _fallback != null ? _fallback.EffectiveRequestsPerSecond : _rate * _factor;
+                lock (_lock) return _mode == Mode.Fallback && _fallback != null ? _fallback.EffectiveRequestsPerSecond : SharedRate * _factor;
             }
         }
 
@@ -125,9 +148,14 @@ namespace Leadspace.Client
             lock (_lock)
             {
                 _rate = requestsPerSecond;
+                _ceiling.SetRate(requestsPerSecond);
                 _fallback?.SetRate(FallbackRate);
             }
         }
+
+        /// <summary>The program's rate through the store: the lower of this connection's and the store's (the lowest any
+        /// process asked for). Must hold the lock.</summary>
+        private double SharedRate => _storeLimit > 0 && _storeLimit < _rate ? _storeLimit : _rate;
 
         /// <summary>The local rate used while the store does not answer: the limit shared by the processes seen.</summary>
         private double FallbackRate => _rate / Math.Max(1, _processes);
@@ -145,6 +173,7 @@ namespace Leadspace.Client
                     bool? cold = null;
                     bool Cold() => cold ??= coldProbe != null && coldProbe();
                     bool localBoundPassed = false;
+                    long asked = _clock();
                     while (true)
                     {
                         Mode mode;
@@ -160,6 +189,7 @@ namespace Leadspace.Client
                         {
                             await DelayUntil(quietUntil, cancellationToken).ConfigureAwait(false);
                             await fallback!.WaitAsync(cancellationToken, () => Cold()).ConfigureAwait(false);
+                            await _ceiling.WaitAsync(cancellationToken, () => Cold()).ConfigureAwait(false);
                             break;
                         }
                         if (mode == Mode.Rejoining && !localBoundPassed)
@@ -167,7 +197,21 @@ namespace Leadspace.Client
                             await fallback!.WaitAsync(cancellationToken).ConfigureAwait(false);
                             localBoundPassed = true;
                         }
-                        if (await TryStoreGrantAsync(Cold(), cancellationToken).ConfigureAwait(false)) break;
+                        // The ceiling first (without taking it), then the store's grant and its wait, then the ceiling's
+                        // grant at the moment of release: it is free at once, since only this turnstile's holder takes it.
+                        await _ceiling.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+                        if (await TryStoreGrantAsync(Cold(), cancellationToken).ConfigureAwait(false))
+                        {
+                            await _ceiling.WaitAsync(cancellationToken, () => Cold()).ConfigureAwait(false);
+                            break;
+                        }
+                        TimeSpan stall;
+                        lock (_lock) stall = _stallLimit;
+                        if (_clock() - asked > Ticks(stall))
+                        {
+                            EnterFallback(new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
+                                $"it kept this call waiting for more than {stall.TotalSeconds:0.#} s (paused or full)"), misbehaved: true);
+                        }
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -219,11 +263,27 @@ namespace Leadspace.Client
             }
 
             RecordRoundTrip(_clock() - started);
+            TimeSpan stallLimit;
             lock (_lock)
             {
                 _processes = Math.Max(1, reservation.Processes);
                 _factor = reservation.Factor;
+                if (reservation.Limit > 0) _storeLimit = reservation.Limit;
                 _reservedOnce = true;
+                stallLimit = _stallLimit;
+            }
+            if (reservation.Granted && reservation.Wait > _options.MaxGrantWait)
+            {
+                ReleaseQuietly(member);
+                EnterFallback(new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
+                    $"it reserved a grant {reservation.Wait.TotalSeconds:0.#} s ahead, beyond the {_options.MaxGrantWait.TotalSeconds:0.#} s allowed"), misbehaved: true);
+                return false;
+            }
+            if (!reservation.Granted && reservation.Wait > stallLimit)
+            {
+                EnterFallback(new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
+                    $"it asked this call to wait {reservation.Wait.TotalSeconds:0.#} s, beyond the {stallLimit.TotalSeconds:0.#} s allowed"), misbehaved: true);
+                return false;
             }
             if (!reservation.Granted)
             {
@@ -311,7 +371,7 @@ namespace Leadspace.Client
             return true;
         }
 
-        private void EnterFallback(Exception ex)
+        private void EnterFallback(Exception ex, bool misbehaved = false)
         {
             lock (_lock)
             {
@@ -320,14 +380,14 @@ namespace Leadspace.Client
                 _fallback = new RateGate(FallbackRate, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
                 var quiet = Window + _options.MaxLead + SendWindow();
                 _quietUntil = now + Ticks(quiet);
-                _nextProbe = now + Ticks(_options.ProbeInterval);
+                _nextProbe = now + Ticks(misbehaved && _options.MisbehaviourHoldOff > _options.ProbeInterval ? _options.MisbehaviourHoldOff : _options.ProbeInterval);
                 _mode = Mode.Fallback;
                 _fallbacks++;
                 _lastError = Reason(ex);
                 // One warning per outage, and no more than one a minute if the store keeps coming and going.
                 bool warn = _lastWarning == 0 || now - _lastWarning > Ticks(TimeSpan.FromMinutes(1));
                 if (warn) _lastWarning = now;
-                AddNotice(warn, $"The rate limit store {_store.Description} did not answer ({_lastError}). This process goes on with its own rate gate at {FallbackRate:0.##} calls/s "
+                AddNotice(warn, $"The rate limit store {_store.Description} " + (misbehaved ? "misbehaved" : "did not answer") + $" ({_lastError}). This process goes on with its own rate gate at {FallbackRate:0.##} calls/s "
                     + $"(the program's {_rate:0.##}/s shared by the {Math.Max(1, _processes)} process(es) that used the store in the last minute) after a pause of {quiet.TotalSeconds:0.##} s, and rejoins the store when it answers again.");
             }
         }
@@ -343,6 +403,8 @@ namespace Leadspace.Client
         {
             var cap = maxPause ?? TimeSpan.FromSeconds(30);
             Mode mode;
+            // A pause this process asks for must never count as a stalled store.
+            lock (_lock) if (cap + TimeSpan.FromSeconds(5) > _stallLimit) _stallLimit = cap + TimeSpan.FromSeconds(5);
             RateGate? fallback;
             lock (_lock)
             {
@@ -380,6 +442,7 @@ namespace Leadspace.Client
                         // The store counts processes that reserved in the last minute; until this one has, add it.
                         _processes = Math.Max(1, _reservedOnce ? status.Processes : status.Processes + 1);
                         _factor = status.Factor;
+                        if (status.Limit > 0) _storeLimit = status.Limit;
                         _permits = Math.Max(0, (int)Math.Max(1, Math.Floor(_rate)) - status.GrantsInWindow);
                     }
                 }
@@ -395,7 +458,7 @@ namespace Leadspace.Client
                     Kind = RateGateSnapshot.SharedKind,
                     State = mode.ToString(),
                     Store = _store.Description,
-                    EffectiveRate = mode == Mode.Fallback && fallback != null ? fallback.EffectiveRequestsPerSecond : _rate * _factor,
+                    EffectiveRate = mode == Mode.Fallback && fallback != null ? fallback.EffectiveRequestsPerSecond : SharedRate * _factor,
                     PermitsAvailable = mode == Mode.Fallback && fallback != null ? fallback.AvailablePermits : _permits,
                     Processes = _processes,
                     StoreRoundTripMs = MeanRoundTripMs(),
@@ -508,6 +571,7 @@ namespace Leadspace.Client
             {
                 if (_disposed) return;
                 _disposed = true;
+                _ceiling.Dispose();
                 _fallback?.Dispose();
                 _fallback = null;
             }

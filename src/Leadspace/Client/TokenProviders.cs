@@ -117,8 +117,12 @@ namespace Leadspace.Client
         private DateTimeOffset _retryAt;
         private string? _lastFailure;
 
-        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null)
+        private readonly int _maxResponseBytes;
+
+        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null,
+            int maxResponseBytes = ConnectionSettings.DefaultMaxResponseBytes)
         {
+            _maxResponseBytes = maxResponseBytes;
             _timeout = timeout ?? TimeSpan.FromSeconds(60);
             if (string.IsNullOrWhiteSpace(programId)) throw new ArgumentException("OAuth needs the program id.");
             if (secret == null || secret.Length == 0) throw new ArgumentException("OAuth needs the program's secret.");
@@ -250,8 +254,25 @@ namespace Leadspace.Client
             string text;
             try
             {
-                response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-                text = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                // Headers first, then the body read within the connection's answer size bound (as every answer).
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                try
+                {
+                    text = await LeadspaceClient.ReadBodyAsync(response, _maxResponseBytes, timeout.Token).ConfigureAwait(false) ?? string.Empty;
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new LeadspaceTokenUnavailableException($"The OAuth answer of {_authorizeUri} could not be used: {ex.Message}", null, ex);
+            }
+            catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new LeadspaceTokenUnavailableException($"The connection to {_authorizeUri} was lost while reading the OAuth answer: {ex.Message}", null, ex);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {

@@ -98,6 +98,38 @@ namespace Leadspace.Commands
         [AllowEmptyString]
         public string? RateLimitStore { get; set; }
 
+        /// <summary>The store's Redis ACL user (user name; empty or 'default' = the default user) and password; it
+        /// overrides a password in the configuration string. Default: $env:LEADSPACE_RATE_LIMIT_STORE_USER and
+        /// $env:LEADSPACE_RATE_LIMIT_STORE_PASSWORD.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? RateLimitStoreCredential { get; set; }
+
+        /// <summary>The largest answer read, in MB (enrichment and OAuth answers); a larger answer fails its row.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int MaxResponseSizeMB { get; set; } = ConnectionSettings.DefaultMaxResponseBytes / (1024 * 1024);
+
+        /// <summary>A proxy for every call (loopback base URIs included) and the OAuth token calls, as
+        /// Invoke-RestMethod -Proxy. Without it the environment's proxy applies (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the
+        /// system proxy) unless -NoProxy.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>The proxy's user name and password (with -Proxy).</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>The proxy gets the current user's credentials (with -Proxy).</summary>
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
+        /// <summary>Connect directly, ignoring the environment's and the system's proxy settings.</summary>
+        [Parameter]
+        public SwitchParameter NoProxy { get; set; }
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -111,6 +143,8 @@ namespace Leadspace.Commands
             {
                 BaseUri = BaseUri,
                 ProgramId = ProgramId,
+                RateLimitStoreUser = RateLimitStoreCredential?.UserName,
+                RateLimitStorePassword = RateLimitStoreCredential?.Password,
                 Token = Token,
                 Settings = new ConnectionSettings
                 {
@@ -126,6 +160,11 @@ namespace Leadspace.Commands
                         MaxAmbiguousRetries = MaxAmbiguousRetries,
                     },
                     RateLimitStore = RateLimitStoreOption.Resolve(MyInvocation.BoundParameters.ContainsKey(nameof(RateLimitStore)), RateLimitStore),
+                    MaxResponseBytes = MaxResponseSizeMB * 1024 * 1024,
+                    Proxy = Proxy,
+                    ProxyCredential = ProxyCredential?.GetNetworkCredential(),
+                    ProxyUseDefaultCredentials = ProxyUseDefaultCredentials,
+                    NoProxy = NoProxy,
                 },
             };
             switch (ParameterSetName)
@@ -146,7 +185,7 @@ namespace Leadspace.Commands
             ConnectionOutcome outcome;
             try
             {
-                outcome = ConnectionFactory.Open(request, Environment.GetEnvironmentVariable, _stop.Token);
+                outcome = ConnectionFactory.Open(request, Environment.GetEnvironmentVariable, _stop.Token, warn: WriteWarning);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -170,6 +209,8 @@ namespace Leadspace.Commands
                 WriteWarning($"Program '{connection.ProgramId ?? "(token)"}' was limited to {before} calls/s by an earlier connection in this process; every connection of it now shares {connection.RequestsPerSecond} calls/s.");
             }
             WriteVerbose($"Connected to {connection.BaseUri} as program '{connection.ProgramId ?? "(not given)"}' ({connection.AuthMethod}); {connection.RequestsPerSecond} calls/s, {connection.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
+            if (connection.Proxy != null) WriteVerbose($"Every call, and every OAuth token call, goes through the proxy {connection.Proxy}.");
+            else if (NoProxy) WriteVerbose("Calls connect directly: the environment's and the system's proxy settings are ignored (-NoProxy).");
             if (connection.Client.Settings.RateLimitStore != null) WriteVerbose(RateLimitStoreErrors.Describe(connection.Gate));
             if (PassThru) WriteObject(connection);
         }

@@ -24,6 +24,7 @@ namespace Leadspace.Engine
         public const string Unreachable = "LeadspaceUnreachable";
         public const string OAuthUnavailable = "LeadspaceOAuthUnavailable";
         public const string Unauthorized = "LeadspaceUnauthorized";
+        public const string ProxyAuthenticationRequired = "LeadspaceProxyAuthenticationRequired";
         public const string CreditsExhausted = "LeadspaceCreditsExhausted";
         public const string BadRequest = "LeadspaceBadRequest";
         public const string HttpError = "LeadspaceHttpError";

@@ -92,6 +92,7 @@ namespace Leadspace.Engine
             {
                 case FailureKind.CreditsExhausted: reason = $"Leadspace answered 427 (insufficient credits or invalid program id){program}"; break;
                 case FailureKind.Unauthorized: reason = $"Leadspace rejected the credentials (401){program}"; break;
+                case FailureKind.ProxyAuthenticationRequired: reason = "The proxy answered 407 (Proxy Authentication Required)"; break;
                 case FailureKind.Unreachable: reason = $"{baseUri?.GetLeftPart(UriPartial.Authority) ?? "Leadspace"} could not be reached"; break;
                 case FailureKind.TokenOutage: reason = $"No OAuth token could be obtained{program}"; break;
                 case FailureKind.CheckpointFailed: reason = "The run journal could not be written"; break;

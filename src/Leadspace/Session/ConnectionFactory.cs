@@ -33,6 +33,9 @@ namespace Leadspace.Session
         /// <summary>Password of -Credential (the token) or -OAuthCredential (the secret).</summary>
         public SecureString? Password { get; set; }
         public Uri? BaseUri { get; set; }
+        /// <summary>-RateLimitStoreCredential: the Redis ACL user (may be empty) and password of the store.</summary>
+        public string? RateLimitStoreUser { get; set; }
+        public SecureString? RateLimitStorePassword { get; set; }
         public ConnectionSettings Settings { get; set; } = new ConnectionSettings();
     }
 
@@ -59,9 +62,10 @@ namespace Leadspace.Session
         public const string BaseUriVariable = "LEADSPACE_BASE_URI";
 
         public static ConnectionOutcome Open(ConnectionRequest request, Func<string, string?> environment, CancellationToken cancellationToken,
-            Func<HttpMessageHandler>? handler = null)
+            Func<HttpMessageHandler>? handler = null, Action<string>? warn = null)
         {
             var settings = request.Settings;
+            PrepareStore(request, environment, warn);
             settings.BaseUri = request.BaseUri ?? FromEnvironmentUri(environment) ?? ConnectionSettings.DefaultBaseUri;
             try
             {
@@ -118,12 +122,12 @@ namespace Leadspace.Session
                 throw new LeadspaceConnectException(ErrorTable.InvalidCredential, "The OAuth secret is empty.");
 
             var identity = new ProgramIdentity(settings.BaseUri, settings.ProgramId, plainToken);
-            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, out bool created);
+            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, out bool created, settings.RateLimitStoreUser, settings.RateLimitStorePassword);
             LeadspaceClient? client = null;
             try
             {
                 Func<HttpClient, ITokenProvider> tokens = oauth
-                    ? http => new OAuthTokenProvider(http, settings.BaseUri, settings.ProgramId!, secret!, timeout: settings.Timeout)
+                    ? http => new OAuthTokenProvider(http, settings.BaseUri, settings.ProgramId!, secret!, timeout: settings.Timeout, maxResponseBytes: settings.MaxResponseBytes)
                     : _ => new PerpetualTokenProvider(token!);
                 client = new LeadspaceClient(settings, tokens, gate, handler?.Invoke());
                 if (oauth) VerifyOAuth(client, settings, cancellationToken);
@@ -139,6 +143,58 @@ namespace Leadspace.Session
             var before = RateGateRegistry.Commit(gate, settings.RequestsPerSecond);
             var connection = new LeadspaceConnection(client, oauth ? "OAuth" : "PerpetualToken", identity);
             return new ConnectionOutcome(connection, !created && before != settings.RequestsPerSecond ? before : (double?)null);
+        }
+
+        /// <summary>
+        /// The store's credentials, from (first found) -RateLimitStoreCredential, the user and password of a redis://
+        /// URI, a password= in the configuration string, or $env:LEADSPACE_RATE_LIMIT_STORE_USER/_PASSWORD. A URI becomes
+        /// a configuration string without them. Warns when a password would go to a non-loopback store without TLS.
+        /// </summary>
+        internal static void PrepareStore(ConnectionRequest request, Func<string, string?> environment, Action<string>? warn)
+        {
+            var settings = request.Settings;
+            bool credentialGiven = request.RateLimitStorePassword != null || request.RateLimitStoreUser != null;
+            if (settings.RateLimitStore == null)
+            {
+                if (credentialGiven)
+                    throw new LeadspaceConnectException(ErrorTable.InvalidConnectionSetting,
+                        $"-RateLimitStoreCredential needs a store: pass -RateLimitStore or set ${RateLimitStoreOption.EnvironmentVariable}.");
+                return;
+            }
+            string configuration;
+            string? uriUser, uriPassword;
+            try
+            {
+                configuration = RateLimitStoreOption.FromUri(settings.RateLimitStore, out uriUser, out uriPassword);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new RateLimitStoreException(RateLimitStoreFailure.InvalidConfiguration, ex.Message);
+            }
+            settings.RateLimitStore = configuration;
+            if (credentialGiven)
+            {
+                settings.RateLimitStoreUser = Blank(request.RateLimitStoreUser);
+                settings.RateLimitStorePassword = request.RateLimitStorePassword == null || request.RateLimitStorePassword.Length == 0 ? null : request.RateLimitStorePassword;
+            }
+            else if (uriUser != null || uriPassword != null)
+            {
+                settings.RateLimitStoreUser = uriUser;
+                settings.RateLimitStorePassword = Secure(uriPassword);
+            }
+            else if (!RateLimitStoreOption.HasPassword(configuration))
+            {
+                settings.RateLimitStorePassword = Secure(environment(RateLimitStoreOption.PasswordVariable));
+                if (settings.RateLimitStorePassword != null || !System.Text.RegularExpressions.Regex.IsMatch(configuration, @"(^|,)\s*user\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+                    settings.RateLimitStoreUser = Blank(environment(RateLimitStoreOption.UserVariable));
+            }
+            bool password = settings.RateLimitStorePassword != null || RateLimitStoreOption.HasPassword(configuration);
+            var clear = RateLimitStoreOption.CleartextRemoteEndpoints(configuration);
+            if (password && clear.Length > 0)
+            {
+                warn?.Invoke($"The rate limit store password goes to {string.Join(", ", clear)} without TLS: anyone on the network path can read it. "
+                    + "Add ssl=true to the configuration string (or use a rediss:// URI), or use a store on this machine.");
+            }
         }
 
         private static void VerifyOAuth(LeadspaceClient client, ConnectionSettings settings, CancellationToken cancellationToken)

@@ -44,7 +44,16 @@ namespace Leadspace.Session
         public DateTimeOffset? TokenExpiresAt => Client.Tokens.ExpiresAt;
         public string Token => "(redacted)";
         /// <summary>The rate limit store shared with other processes (password redacted); null = this process only.</summary>
-        public string? RateLimitStore => Client.Settings.RateLimitStore == null ? null : RateLimitStoreOption.Redact(Client.Settings.RateLimitStore);
+        public string? RateLimitStore => Client.Settings.RateLimitStore == null ? null : RateLimitStoreOption.Redact(Client.Settings.RateLimitStore)
+            + (Client.Settings.RateLimitStoreUser != null ? ",user=" + Client.Settings.RateLimitStoreUser : string.Empty)
+            + (Client.Settings.RateLimitStorePassword != null ? ",password=" + RateLimitStoreOption.Redacted : string.Empty);
+        /// <summary>The proxy every call goes through (-Proxy, user information never shown); null = the environment's
+        /// proxy settings, or none with -NoProxy.</summary>
+        public string? Proxy => Client.Settings.Proxy == null ? null : ConnectionSettings.Redact(Client.Settings.Proxy);
+        /// <summary>True with -NoProxy: the environment's and system's proxy settings are ignored.</summary>
+        public bool NoProxy => Client.Settings.NoProxy;
+        /// <summary>The largest answer read, in MB.</summary>
+        public double MaxResponseSizeMB => Client.Settings.MaxResponseBytes / (1024.0 * 1024);
         /// <summary>True once disconnected: no new run may use it (runs already going finish).</summary>
         public bool IsDisposed { get { lock (_lock) return _closed; } }
         /// <summary>Runs using the connection right now.</summary>
@@ -140,15 +149,16 @@ namespace Leadspace.Session
         /// connect never changes the limit of runs in flight. A connect that names another store than the program's
         /// gate uses is refused before anything changes.
         /// </summary>
-        public static IRateGate Acquire(ProgramIdentity identity, double requestsPerSecond, string? rateLimitStore, out bool created)
+        public static IRateGate Acquire(ProgramIdentity identity, double requestsPerSecond, string? rateLimitStore, out bool created,
+            string? storeUser = null, System.Security.SecureString? storePassword = null)
         {
             lock (Lock)
             {
                 var entry = Find(identity);
                 created = entry == null;
-                if (entry != null) RateGateFactory.EnsureSameStore(entry.Gate, rateLimitStore, "This program");
+                if (entry != null) RateGateFactory.EnsureSameStore(entry.Gate, rateLimitStore, "This program", storeUser, storePassword);
                 // The store's keys come from the program's first key (its id when known): the same in every process.
-                if (entry == null) entry = new Entry(RateGateFactory.Create(identity.Keys[0], requestsPerSecond, rateLimitStore));
+                if (entry == null) entry = new Entry(RateGateFactory.Create(identity.Keys[0], requestsPerSecond, rateLimitStore, null, storeUser, storePassword));
                 entry.Refs++;
                 foreach (var key in identity.Keys)
                 {
