@@ -256,7 +256,7 @@ namespace Leadspace.Commands
                     WriteGateNotices();
                 }
                 _ended = true;
-                if (_whatIf) ShouldProcess(_tally.WhatIfTarget(), _tally.WhatIfAction());
+                if (_whatIf) ShouldProcess(_tally.WhatIfTarget() + (_mappingReport != null ? ". " + _mappingReport : string.Empty), _tally.WhatIfAction());
                 WriteVerbose(_tally.Summary());
                 if (_engine != null)
                 {
@@ -364,6 +364,7 @@ namespace Leadspace.Commands
                 CheckpointPath = Checkpoint?.Path,
                 JournalBytesWritten = Checkpoint?.BytesWritten ?? 0,
                 Ending = ending,
+                Mapping = _mappingReport,
             };
             SessionState.PSVariable.Set(SummaryVariable, summary);
         }
@@ -561,7 +562,18 @@ namespace Leadspace.Commands
             }
             if (_mapper.LastDelimiterHint is string delimiter && _warned.Add("delimiter"))
                 WriteWarning($"Input row {row} has one column whose name holds several field names: it looks like a CSV read with the wrong delimiter. Use Import-Csv -Delimiter '{delimiter}'.");
+            // ---- exports: the mapping report, look-alike columns, mis-decoded text (move into the run object) ----
+            if (_mapper.LastReportIsNew && _mapper.LastReport is MappingReport report && ParameterSetName == InputSet)
+            {
+                _mappingReport ??= report;
+                WriteVerbose($"Input row {row}: {report.MappedText()} {report.IgnoredText()}");
+                if (report.LookAlikeWarning() is string lookAlike && _warned.Add("lookalike:" + string.Join("|", report.LookAlikes))) WriteWarning(lookAlike);
+            }
+            if (_mapper.LastEncodingSuspect is string column && _warned.Add("encoding"))
+                WriteWarning(InputChecks.EncodingWarning(row, column));
         }
+
+        private MappingReport? _mappingReport; // exports: the first set of columns' report, for -WhatIf and the summary
 
         private ErrorRecord RowError(EnrichmentResult result, object input)
         {

@@ -11,6 +11,12 @@ namespace Leadspace.Mapping
     /// </summary>
     internal static class InputChecks
     {
+        /// <summary>The warning (once per run) for a column whose text looks decoded with the wrong encoding.</summary>
+        public static string EncodingWarning(long row, string column)
+            => $"Column '{column}' of input row {row} holds text that looks decoded with the wrong encoding (a '\uFFFD' or pairs such as 'Ã©', 'â€™'). "
+               + "Rows are sent as they are. If the file was saved by Excel on Windows (Windows-1252, 'ANSI'), read it with Import-Csv -Encoding 1252 "
+               + "(Windows PowerShell 5.1: -Encoding Default); if it is UTF-8 read as something else, use Import-Csv -Encoding utf8. Then run the same command again.";
+
         /// <summary>The first of <paramref name="columns"/> whose value looks mis-decoded, or null.</summary>
         public static string? MisdecodedColumn(IReadOnlyList<InputProperty> properties, IEnumerable<int> columns)
         {
