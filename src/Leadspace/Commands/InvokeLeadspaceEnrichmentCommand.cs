@@ -243,6 +243,7 @@ namespace Leadspace.Commands
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 // Ctrl+C: PowerShell stops the pipeline; Dispose cleans up.
+                EarlyStop("Stopped"); // exports: the warning with the counts
             }
         }
 
@@ -273,10 +274,12 @@ namespace Leadspace.Commands
                 }
                 var fatal = _engine?.Fatal;
                 SetSummary(fatal != null ? FailureTable.For(fatal.Failure).ErrorId : "Completed");
+                if (fatal != null) WriteStopWarning(EarlyStopReport.Warning(FailureTable.For(fatal.Failure).ErrorId + $" at row {fatal.RowNumber}", _tally.RowsRead, _tally.Output, TotalCount, 0, Checkpoint?.Path, inputEnded: true)); // exports
                 if (fatal != null) ThrowFatal();
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
+                EarlyStop("Stopped"); // exports
             }
         }
 
@@ -293,7 +296,7 @@ namespace Leadspace.Commands
             if (!_ended && _engine != null)
             {
                 // The pipeline stopped early (Ctrl+C, -ErrorAction Stop, Select-Object -First, a terminating error).
-                _discarded = _engine.PaidCallsInWindow();
+                EarlyStop("Stopped"); // exports: counts _discarded and warns, unless done already while the pipeline still ran
                 try { SetSummary(_ending ?? "Stopped"); } catch (Exception) { /* the session may be gone */ }
                 if (Checkpoint is RunJournal journal && _connection != null)
                 {
@@ -321,19 +324,26 @@ namespace Leadspace.Commands
 
         /// <summary>The pipeline is stopping under our feet (a row's error with -ErrorAction Stop, Select-Object
         /// -First downstream): say what it discards while the pipeline thread still may.</summary>
-        private void EarlyStop(string ending)
+        private void EarlyStop(string ending, int undelivered = 0)
         {
             if (_ending != null) return;
             _ending = ending;
             if (_engine == null) return;
             int paid = _engine.PaidCallsInWindow();
-            try
-            {
-                WriteVerbose(Checkpoint != null
-                    ? $"The pipeline stopped early: {paid} paid call(s) not output yet; their answers go into the journal, and the next run with -CheckpointPath outputs them without calling."
-                    : $"The pipeline stopped early: {paid} paid call(s) were discarded (answers not output). Use -CheckpointPath to keep them for the next run.");
-            }
-            catch (Exception) { /* the pipeline may no longer take records */ }
+            _discarded = paid;
+            // exports: one warning with the counts (move into the run object).
+            WriteStopWarning(EarlyStopReport.Warning(EarlyStopReport.Why(ending), _tally.RowsRead, _tally.Output - undelivered, TotalCount, paid, Checkpoint?.Path));
+        }
+
+        /// <summary>exports: the early-stop warning, on the pipeline thread. Once PowerShell stops the pipeline
+        /// (Ctrl+C, Select-Object -First), WriteWarning throws PipelineStoppedException; the host's UI still takes the
+        /// line (the console prints it, a hosted PowerShell's Streams.Warning receives it).</summary>
+        private void WriteStopWarning(string warning)
+        {
+            try { WriteWarning(warning); return; }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException) { }
+            try { Host?.UI?.WriteWarningLine(warning); }
+            catch (Exception) { /* no host to tell */ }
         }
 
         private void SetSummary(string ending)
@@ -499,7 +509,11 @@ namespace Leadspace.Commands
             }
             catch (PipelineStoppedException)
             {
-                EarlyStop("Stopped downstream");   // Select-Object -First and the like
+                // Select-Object -First and the like (StopUpstreamCommandsException), or Ctrl+C (or an error after us) seen here first.
+                // exports: Select-Object -First stops only the commands before it (the row was delivered); Ctrl+C stops the
+                // whole pipeline, and then this row was not delivered.
+                if (Stopping || _stop.IsCancellationRequested) EarlyStop("Stopped", undelivered: 1);
+                else EarlyStop("Stopped downstream");
                 throw;
             }
 
