@@ -23,23 +23,6 @@ public class BaseUriPathTests
         Assert.Equal(expected.Replace("enrichment/enrich/single", "oauth/authorize"), ConnectionSettings.Endpoint(new Uri(baseUri), "/oauth/authorize").ToString());
     }
 
-    private static List<EnrichmentResult> Run(LeadspaceClient client, int rows)
-    {
-        using var engine = new EnrichmentEngine(client, 64);
-        var output = new List<EnrichmentResult>();
-        for (int i = 1; i <= rows; i++)
-        {
-            var r = new EnrichmentRequest();
-            r.Set(RequestField.CompanyName, "Prefix Co " + i);
-            r.Set(RequestField.ExternalId, "row-" + i);
-            while (engine.IsFull) output.Add(engine.TakeNext(default).Result);
-            engine.Submit(i, null, r);
-            output.AddRange(engine.TakeReady().Select(c => c.Result));
-        }
-        while (engine.Pending > 0) output.Add(engine.TakeNext(default).Result);
-        return output;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -52,7 +35,7 @@ public class BaseUriPathTests
             oauth ? http => new OAuthTokenProvider(http, baseUri, sim.Options.ProgramId, ClientTests.Secure(sim.Options.OAuthSecret))
                   : _ => new PerpetualTokenProvider(ClientTests.Secure("sim-token")),
             new RateGate(200));
-        var results = Run(client, 20);
+        var results = SimulatorIntegrationTests.Run(client, 20);
         Assert.Equal(Enumerable.Range(1, 20).Select(i => "row-" + i), results.Select(r => r.ExternalId));
         Assert.All(results, r => Assert.Equal(EnrichmentOutcome.Enriched, r.Status));
         var stats = sim.GetStats();
