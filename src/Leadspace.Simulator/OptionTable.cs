@@ -35,6 +35,7 @@ internal static class OptionTable
     public static readonly IReadOnlyList<Def> All =
     [
         new("port", "N", "TCP port on 127.0.0.1 (0 = pick a free port)", o => o.Port, (o, v) => o.Port = Int(v, 0, 65535), RuntimeSettable: false),
+        new("path-prefix", "PATH", "serve the API under PATH (e.g. /v3: POST /v3/enrichment/enrich/single), as a gateway does; other API paths get 404; the base URI printed includes it", o => o.PathPrefix, (o, v) => o.PathPrefix = Str(v), RuntimeSettable: false),
         new("token", "TOKEN", "perpetual bearer token (repeatable; the first --token replaces the default)", o => o.Tokens, (o, v) => o.Tokens.Add(Str(v)), Repeatable: true),
         new("program-id", "ID", "program id (OAuth user); perpetual tokens map to it", o => o.ProgramId, (o, v) => o.ProgramId = Str(v)),
         new("oauth-secret", "SECRET", "OAuth secret (pass)", o => o.OAuthSecret, (o, v) => o.OAuthSecret = Str(v)),
@@ -115,12 +116,13 @@ internal static class OptionTable
         foreach (var d in All)
         {
             var left = d.IsFlag ? $"  --{d.Flag}" : $"  --{d.Flag} {d.Value}";
-            sb.Append(left.PadRight(42)).Append(d.Help).Append(" [").Append(DefaultText(d)).AppendLine("]");
+            sb.Append(left.Length < 42 ? left.PadRight(42) : left + "  ").Append(d.Help).Append(" [").Append(DefaultText(d)).AppendLine("]");
         }
         sb.Append("  --help".PadRight(42)).AppendLine("print this help and exit");
         sb.AppendLine();
         sb.AppendLine("Endpoints: POST /enrichment/enrich/single, POST|PUT /oauth/authorize,");
-        sb.AppendLine("           GET /__stats, POST /__reset, GET|POST /__config (no auth, never rate limited).");
+        sb.AppendLine("           GET /__stats, POST /__reset, GET|POST /__config (no auth, never rate limited;");
+        sb.AppendLine("           also served at the root when --path-prefix is given).");
         return sb.ToString();
     }
 

@@ -41,7 +41,7 @@ catch (IOException ex)
 await using (host)
 {
     // Line 1 of stdout is the base URI, nothing else is ever written to stdout.
-    Console.Out.WriteLine(host.BaseUri.GetLeftPart(UriPartial.Authority));
+    Console.Out.WriteLine(host.BaseUri.GetLeftPart(UriPartial.Authority) + options.PathPrefix);
     Console.Out.Flush();
 
     if (options.ExitOnStdinEof)

@@ -38,7 +38,8 @@ public sealed class SimulatorHost : IAsyncDisposable
         _state = state;
     }
 
-    /// <summary>Base URI, e.g. <c>http://127.0.0.1:43121</c> (Uri.ToString adds a trailing slash).</summary>
+    /// <summary>Base URI, e.g. <c>http://127.0.0.1:43121</c> (Uri.ToString adds a trailing slash); with
+    /// <see cref="SimulatorOptions.PathPrefix"/>, the prefix and a trailing slash (<c>http://127.0.0.1:43121/v3/</c>).</summary>
     public Uri BaseUri { get; private set; } = new("http://127.0.0.1");
 
     /// <summary>The live options: changes take effect on the next request.</summary>
@@ -96,7 +97,7 @@ public sealed class SimulatorHost : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
-        host.BaseUri = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
+        host.BaseUri = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture) + (options.PathPrefix.Length > 0 ? options.PathPrefix + "/" : ""));
         return host;
     }
 
@@ -130,6 +131,20 @@ public sealed class SimulatorHost : IAsyncDisposable
         if (path.Length > 1 && path[^1] == '/')
         {
             path = path[..^1];
+        }
+        // --path-prefix: the API lives under the prefix only; the control endpoints (/__…) answer at the root too.
+        var prefix = _state.Options.PathPrefix;
+        if (prefix.Length > 0)
+        {
+            if (path.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
+            {
+                path = path[prefix.Length..];
+            }
+            else if (!path.StartsWith("/__", StringComparison.Ordinal))
+            {
+                ctx.Response.StatusCode = 404;
+                return Task.CompletedTask;
+            }
         }
         if (path.Equals(EnrichPath, StringComparison.OrdinalIgnoreCase))
         {

@@ -70,6 +70,20 @@ public sealed class SimulatorOptions
     private long _credits = -1;
     private long _creditsVersion;
 
+    private string _pathPrefix = "";
+
+    /// <summary>Serves the API under this path (e.g. <c>/v3</c>: <c>POST /v3/enrichment/enrich/single</c>), as a gateway or
+    /// reverse proxy does; requests outside it get 404. Kept as "/segment…" without a trailing slash; "" = none.</summary>
+    public string PathPrefix
+    {
+        get => _pathPrefix;
+        set
+        {
+            var v = (value ?? "").Trim().Trim('/');
+            _pathPrefix = v.Length == 0 ? "" : "/" + v;
+        }
+    }
+
     /// <summary>TCP port on 127.0.0.1; 0 picks a free port. Default 0.</summary>
     public int Port { get; set; }
 

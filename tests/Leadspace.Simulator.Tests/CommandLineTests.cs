@@ -183,3 +183,46 @@ public sealed class CommandLineTests
         }
     }
 }
+
+public sealed class PathPrefixTests
+{
+    [Fact]
+    public void HelpKeepsTwoSpacesBetweenAnOptionAndItsText()
+    {
+        var lines = OptionTable.HelpText().Split('\n');
+        foreach (var d in OptionTable.All)
+        {
+            var left = d.IsFlag ? $"--{d.Flag}" : $"--{d.Flag} {d.Value}";
+            var line = lines.Single(l => l.TrimStart().StartsWith(left + " ", StringComparison.Ordinal));
+            Assert.StartsWith("  " + left + "  ", line);   // "…|mixed  body of 5xx answers", not "mixedbody"
+        }
+        Assert.Contains("--path-prefix PATH", OptionTable.HelpText());
+    }
+
+    [Fact]
+    public async Task TheApiIsServedUnderThePrefixOnlyAndTheControlEndpointsAtBoth()
+    {
+        await using var host = await Sim.StartAsync(o => o.PathPrefix = "v3/");
+        Assert.EndsWith("/v3/", host.BaseUri.ToString());
+        using var client = Sim.Client(host);
+        var root = new Uri(host.BaseUri.GetLeftPart(UriPartial.Authority));
+
+        using var under = Sim.EnrichRequest(Sim.Account("Acme"));
+        under.RequestUri = new Uri(host.BaseUri, "enrichment/enrich/single");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(under)).StatusCode);
+
+        using var outside = Sim.EnrichRequest(Sim.Account("Acme"));
+        outside.RequestUri = new Uri(root, SimulatorHost.EnrichPath);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(outside)).StatusCode);
+
+        using var oauth = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseUri, "oauth/authorize"))
+        {
+            Content = new StringContent("""{"user":"sim-program","pass":"sim-secret","audience":"API_GATEWAY"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(oauth)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri(root, "/__stats"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri(host.BaseUri, "__stats"))).StatusCode);
+        Assert.Equal(1, host.GetStats().Calls);
+    }
+}

@@ -162,13 +162,13 @@ public class CompletionTests
 
 public class CsvColumnCompletionTests
 {
-    private static readonly string[] Columns = { "Acct Legal Name", "First Name", "SFDC Id", "Segment", "Email" };
+    private static readonly string[] Columns = { "Acct Legal Name", "First Name", "Sales Owner", "Segment", "Email" };
 
     [Fact]
     public void Custom_fields_offer_the_columns_the_alias_table_does_not_know_first()
     {
         var offered = CsvColumnSuggestions.CustomFields("", Columns).ToList();
-        Assert.Equal(new[] { "'Acct Legal Name'", "'SFDC Id'", "Segment", "'First Name'", "Email" }, offered.Select(c => c.Text));
+        Assert.Equal(new[] { "'Acct Legal Name'", "'Sales Owner'", "Segment", "'First Name'", "Email" }, offered.Select(c => c.Text));
         Assert.Contains("not in the alias table", offered[0].ToolTip);
         Assert.Contains("person.first_name", offered[3].ToolTip);
     }
@@ -177,7 +177,7 @@ public class CsvColumnCompletionTests
     public void Custom_fields_narrow_by_what_was_typed_and_keep_the_users_quotes()
     {
         Assert.Equal(new[] { "Segment" }, CsvColumnSuggestions.CustomFields("seg", Columns).Select(c => c.Text));
-        Assert.Equal(new[] { "\"SFDC Id\"" }, CsvColumnSuggestions.CustomFields("\"S", Columns).Where(c => c.ListItem != "Segment").Select(c => c.Text));
+        Assert.Equal(new[] { "\"Sales Owner\"" }, CsvColumnSuggestions.CustomFields("\"S", Columns).Where(c => c.ListItem != "Segment").Select(c => c.Text));
         Assert.Empty(CsvColumnSuggestions.CustomFields("zzz", Columns));
     }
 
@@ -187,7 +187,7 @@ public class CsvColumnCompletionTests
         var offered = CsvColumnSuggestions.PropertyMapColumns("'Acct", Columns).ToList();
         Assert.Equal("'Acct Legal Name=", Assert.Single(offered).Text);
         Assert.Equal("Segment=", CsvColumnSuggestions.PropertyMapColumns("Seg", Columns).Single().Text);
-        Assert.Equal("'SFDC Id=", CsvColumnSuggestions.PropertyMapColumns("SF", Columns).Single().Text);
+        Assert.Equal("'Sales Owner=", CsvColumnSuggestions.PropertyMapColumns("Sa", Columns).Single().Text);
         // Then the field: PropertyMapText takes over once there is an '='.
         Assert.Empty(CsvColumnSuggestions.PropertyMapColumns("'Acct Legal Name=comp", Columns));
         Assert.Contains(PropertyMapText.Complete("'Acct Legal Name=comp"), c => c.Text == "'Acct Legal Name=company.name'");

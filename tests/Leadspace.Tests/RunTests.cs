@@ -60,6 +60,7 @@ public class RunTests : IDisposable
 
         public void Warning(string message) { Check(); Warnings.Add(message); }
         public void Verbose(string message) { Check(); Verbosed.Add(message); }
+        public bool Stopping => false;
         public void Debug(string message) => Check();
         public void Progress(ProgressUpdate update) => Check();
         public void ProgressDone() => Check();
@@ -137,7 +138,7 @@ public class RunTests : IDisposable
 
         Assert.IsType<PipelineStopping>(ended);
         Assert.Single(output.Rows);
-        Assert.Contains(output.Verbosed, v => v.Contains("paid call(s) were discarded") && v.Contains("-CheckpointPath"));
+        Assert.Contains(output.Warnings, v => v.StartsWith("The run stopped early (a command after it stopped the pipeline") && v.Contains("1 row(s) output") && v.Contains("paid call(s) were discarded") && v.Contains("-CheckpointPath"));
         Assert.Equal(1, output.SummariesSet);
         Assert.Equal("Stopped downstream", output.Summarized!.Ending);
         Assert.Equal(1, output.Summarized.RowsOut);
@@ -155,7 +156,7 @@ public class RunTests : IDisposable
         var (_, ended) = Execute(new RunOptions { CheckpointPath = path }, Connection(caller), Rows(10), output);
 
         Assert.IsType<PipelineStopping>(ended);
-        Assert.Contains(output.Verbosed, v => v.Contains("their answers go into the journal"));
+        Assert.Contains(output.Warnings, v => v.StartsWith("The run stopped early") && v.Contains("paid call(s) not output go into the journal"));
         Assert.Equal("Stopped downstream", output.Summarized!.Ending);
         Assert.Equal(path, output.Summarized.CheckpointPath);
 

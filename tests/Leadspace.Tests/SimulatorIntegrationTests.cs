@@ -15,7 +15,7 @@ public class TimingCollection { }
 [Collection("Timing")]
 public class SimulatorIntegrationTests
 {
-    private static List<EnrichmentResult> Run(LeadspaceClient client, int rows, int window = 64)
+    internal static List<EnrichmentResult> Run(LeadspaceClient client, int rows, int window = 64)
     {
         using var engine = new EnrichmentEngine(client, window);
         var output = new List<EnrichmentResult>();

@@ -77,7 +77,7 @@ function Start-LeadspaceSimulator {
             throw "The Leadspace simulator did not print its base URI within $TimeoutSeconds s ($dll)."
         }
         $baseUri = $lineTask.Result
-        if (-not $baseUri -or $baseUri -notmatch '^http://127\.0\.0\.1:\d+$') {
+        if (-not $baseUri -or $baseUri -notmatch '^http://127\.0\.0\.1:\d+(/\S*)?$') {
             $exit = if ($process.HasExited) { " (exit code $($process.ExitCode))" } else { '' }
             throw "The Leadspace simulator did not start$exit; first line of output: '$baseUri'. Arguments: $($ArgumentList -join ' ')"
         }

@@ -41,6 +41,16 @@ namespace Leadspace.Client
         /// <summary>-NoProxy: direct connections, whatever the environment's proxy settings say.</summary>
         public bool NoProxy { get; set; }
 
+        /// <summary>An endpoint under the base URI's path: <c>https://host/v3/</c> + <c>/enrichment/enrich/single</c> →
+        /// <c>https://host/v3/enrichment/enrich/single</c> (gateways and reverse proxies often put the API under a
+        /// prefix; <c>new Uri(base, "/…")</c> would drop it). The base URI's query and fragment are not kept.</summary>
+        public static Uri Endpoint(Uri baseUri, string path)
+        {
+            var builder = new UriBuilder(baseUri) { Query = string.Empty, Fragment = string.Empty };
+            builder.Path = builder.Path.TrimEnd('/') + "/" + path.TrimStart('/');
+            return builder.Uri;
+        }
+
         public void Validate()
         {
             if (BaseUri == null || !BaseUri.IsAbsoluteUri) throw new ArgumentException("BaseUri must be an absolute URI.", nameof(BaseUri));

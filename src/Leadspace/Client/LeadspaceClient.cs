@@ -96,7 +96,7 @@ namespace Leadspace.Client
             _http = new HttpClient(handler ?? CreateHandler(settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
-            _enrichUri = new Uri(settings.BaseUri, EnrichPath);
+            _enrichUri = ConnectionSettings.Endpoint(settings.BaseUri, EnrichPath);
             _concurrency = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
             Tokens = tokens(_http);
         }

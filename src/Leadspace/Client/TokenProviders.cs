@@ -127,7 +127,7 @@ namespace Leadspace.Client
             if (string.IsNullOrWhiteSpace(programId)) throw new ArgumentException("OAuth needs the program id.");
             if (secret == null || secret.Length == 0) throw new ArgumentException("OAuth needs the program's secret.");
             _http = http;
-            _authorizeUri = new Uri(baseUri, "/oauth/authorize");
+            _authorizeUri = ConnectionSettings.Endpoint(baseUri, "/oauth/authorize");
             _programId = programId;
             _secret = secret.Copy();
             _secret.MakeReadOnly();

@@ -143,6 +143,7 @@ namespace Leadspace.Commands
                 IncludeInput = IncludeInput,
                 AsResponse = AsResponse,
                 EscapeFormulas = EscapeFormulas,
+                ReportMapping = ParameterSetName == InputSet,
                 TotalCount = TotalCount,
                 CheckpointPath = CheckpointPath == null ? null : GetUnresolvedProviderPathFromPSPath(CheckpointPath),
                 MaxAge = MaxAge,
@@ -249,7 +250,18 @@ namespace Leadspace.Commands
             WriteError(ErrorRecords.For(new LeadspaceRowException(message, result, ErrorTable.RecommendedAction(result, _programId)), input));
         }
 
-        void IRunOutput.Warning(string message) => WriteWarning(message);
+        /// <summary>Once PowerShell stops the pipeline (Ctrl+C, Select-Object -First), WriteWarning throws; the host's UI
+        /// still takes the line on this thread (the console prints it, a hosted PowerShell's Streams.Warning receives it),
+        /// so the early-stop warning reaches the user.</summary>
+        void IRunOutput.Warning(string message)
+        {
+            try { WriteWarning(message); return; }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException) { }
+            try { Host?.UI?.WriteWarningLine(message); }
+            catch (Exception) { /* no host to tell */ }
+        }
+
+        bool IRunOutput.Stopping => Stopping;
         void IRunOutput.Verbose(string message) => WriteVerbose(message);
         void IRunOutput.Debug(string message) => WriteDebug(message);
         bool IRunOutput.Confirm(string target, string action) => ShouldProcess(target, action);

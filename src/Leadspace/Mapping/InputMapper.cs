@@ -75,9 +75,17 @@ namespace Leadspace.Mapping
             return index;
         }
 
-        /// <summary>The request field a column name maps to through the alias table, if any.</summary>
+        /// <summary>The request field a column name maps to without a property map (the alias table, then the export
+        /// rules of <see cref="ColumnRules"/>), if any.</summary>
         public static RequestField? FieldForColumn(string columnName)
-            => AliasIndex.TryGetValue(RequestField.NormalizeName(columnName), out var e) ? e.Field : null;
+        {
+            var alias = ColumnRules.IsStructured(columnName) ? null : AliasField(RequestField.NormalizeName(columnName));
+            return alias ?? ColumnRules.Classify(columnName, null).Field;
+        }
+
+        /// <summary>The field of an exact alias (a name already normalised by <see cref="RequestField.NormalizeName"/>).</summary>
+        internal static RequestField? AliasField(string normalizedName)
+            => AliasIndex.TryGetValue(normalizedName, out var e) ? e.Field : null;
 
         /// <summary>Maps one record whose values are all text (tests, simple callers).</summary>
         public EnrichmentRequest Map(IReadOnlyList<KeyValuePair<string, string?>> properties)
@@ -89,6 +97,15 @@ namespace Leadspace.Mapping
         /// <summary>When the last record looked like a CSV read with the wrong delimiter: the delimiter to use.</summary>
         public string? LastDelimiterHint { get; private set; }
 
+        /// <summary>Which column went to which field for the last record's set of columns.</summary>
+        public MappingReport? LastReport { get; private set; }
+
+        /// <summary>True when the last record had a set of columns not seen before (its report is new).</summary>
+        public bool LastReportIsNew { get; private set; }
+
+        /// <summary>The first column of the last record whose value looks mis-decoded (U+FFFD, "Ã©", "â€™"), or null.</summary>
+        public string? LastEncodingSuspect { get; private set; }
+
         /// <summary>
         /// Maps one record. A mapped column whose value is not one value (a list, a nested object, an object that only
         /// prints its type name) is never sent: the request records a problem naming the column and the type, and
@@ -98,9 +115,12 @@ namespace Leadspace.Mapping
         public EnrichmentRequest Map(IReadOnlyList<InputProperty> record)
         {
             var properties = Flatten(record, out var apiCustomFields);
-            var plan = GetPlan(properties);
+            var plan = GetPlan(properties, out var isNew);
             LastUnmatched = plan.Unmatched;
             LastDelimiterHint = plan.DelimiterHint;
+            LastReport = plan.Report;
+            LastReportIsNew = isNew;
+            LastEncodingSuspect = InputChecks.MisdecodedColumn(properties, plan.Fields.Select(f => f.Column).Concat(plan.Custom.Select(c => c.Column)));
             var request = new EnrichmentRequest();
             foreach (var step in plan.Fields)
             {
@@ -122,6 +142,10 @@ namespace Leadspace.Mapping
                 var problem = ProblemOf(value, "custom_fields." + name);
                 if (problem != null) request.AddProblem(null, problem);
                 else request.AddCustomField(name, value.Text);
+            }
+            if (InputChecks.RepeatsHeader(properties, plan.Fields.Select(f => f.Column).Concat(plan.Custom.Select(c => c.Column))) is string repeated)
+            {
+                request.AddProblem(null, repeated);
             }
             if (plan.DelimiterHint != null && request.IsEmpty)
             {
@@ -190,10 +214,12 @@ namespace Leadspace.Mapping
             }
         }
 
-        private MappingPlan GetPlan(IReadOnlyList<InputProperty> properties)
+        private MappingPlan GetPlan(IReadOnlyList<InputProperty> properties, out bool isNew)
         {
             var key = string.Join("\u001f", properties.Select(p => p.Name));
+            isNew = false;
             if (_plans.TryGetValue(key, out var plan)) return plan;
+            isNew = true;
             plan = BuildPlan(properties);
             if (_plans.Count > 1000) _plans.Clear(); // heterogeneous input: keep memory bounded
             _plans[key] = plan;
@@ -224,21 +250,66 @@ namespace Leadspace.Mapping
                 explicitColumns.Add(col);
             }
 
-            // 2. The alias table for every other column; the better alias ranks first.
+            // 2. Every other column by the alias table and the export rules (ColumnRules): the lower tier ranks first
+            //    (Company City before City before Mailing City), then the table's order.
+            var verdicts = new ColumnVerdict[properties.Count];
             for (int i = 0; i < properties.Count; i++)
             {
                 if (explicitColumns.Contains(i)) continue;
-                if (AliasIndex.TryGetValue(RequestField.NormalizeName(properties[i].Name), out var e))
-                {
-                    fields.Add((i, e.Field, e.Priority));
-                }
+                var hasAlias = AliasIndex.TryGetValue(RequestField.NormalizeName(properties[i].Name), out var e) && !ColumnRules.IsStructured(properties[i].Name);
+                var verdict = ColumnRules.Classify(properties[i].Name, hasAlias ? e.Field : null);
+                // The exact alias table is documented: its field stands; the rules only rank it.
+                if (hasAlias && verdict.Field != e.Field) verdict = ColumnVerdict.Maps(e.Field, 1);
+                verdicts[i] = verdict;
+                if (verdict.Field != null) fields.Add((i, verdict.Field, verdict.Tier * 1000 + (hasAlias ? e.Priority : 999)));
             }
 
+            var ordered = fields.OrderBy(f => f.Rank).ThenBy(f => f.Column).ToList();
+            // The row's id comes from one column only: a Contact ID never falls back to an Account ID on some rows.
+            var idColumn = ordered.FirstOrDefault(f => f.Field == RequestField.ExternalId && !explicitColumns.Contains(f.Column));
+            var explicitId = ordered.Any(f => f.Field == RequestField.ExternalId && explicitColumns.Contains(f.Column));
+            var notes = new string?[properties.Count];
+            var dropped = new HashSet<int>();
+            foreach (var f in ordered)
+            {
+                if (f.Field != RequestField.ExternalId || explicitColumns.Contains(f.Column)) continue;
+                if (explicitId || f.Column != idColumn.Column) { dropped.Add(f.Column); notes[f.Column] = "the row's id is taken from one column only"; }
+            }
+            ordered.RemoveAll(f => dropped.Contains(f.Column));
+
+            var report = Report(properties, ordered, custom, explicitColumns, verdicts, notes);
             return new MappingPlan(
-                fields.OrderBy(f => f.Rank).Select(f => new FieldStep(f.Column, f.Field)).ToArray(),
+                ordered.Select(f => new FieldStep(f.Column, f.Field)).ToArray(),
                 custom.Select(c => new CustomStep(c.Column, c.Name)).ToArray(),
                 unmatched.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
-                fields.Count == 0 && custom.Count == 0 ? DelimiterOf(properties) : null);
+                fields.Count == 0 && custom.Count == 0 ? DelimiterOf(properties) : null,
+                report);
+        }
+
+        private static MappingReport Report(IReadOnlyList<InputProperty> properties, List<(int Column, RequestField Field, int Rank)> ordered,
+            List<(int Column, string Name)> custom, HashSet<int> explicitColumns, ColumnVerdict[] verdicts, string?[] notes)
+        {
+            var columns = new List<ColumnMapping>(properties.Count);
+            var lookAlikes = new List<string>();
+            for (int i = 0; i < properties.Count; i++)
+            {
+                var name = properties[i].Name;
+                int at = ordered.FindIndex(f => f.Column == i);
+                if (at >= 0)
+                {
+                    var field = ordered[at].Field;
+                    var better = ordered.Take(at).Where(f => f.Field == field).Select(f => $"'{properties[f.Column].Name}'").ToList();
+                    string? note = explicitColumns.Contains(i) ? "-PropertyMap" : better.Count > 0 ? "used when " + string.Join(" and ", better) + (better.Count > 1 ? " are" : " is") + " empty" : null;
+                    columns.Add(new ColumnMapping(name, field.JsonPath, note));
+                    continue;
+                }
+                var c = custom.FindIndex(x => x.Column == i);
+                if (c >= 0) { columns.Add(new ColumnMapping(name, RequestField.CustomFieldsPath + "." + custom[c].Name, null)); continue; }
+                var verdict = verdicts[i];
+                columns.Add(new ColumnMapping(name, null, notes[i] ?? verdict.IgnoredBecause));
+                if (verdict.LookAlike) lookAlikes.Add(name);
+            }
+            return new MappingReport(columns, lookAlikes);
         }
 
         /// <summary>A record with one column whose name holds two or more known field names joined by a delimiter.</summary>
@@ -279,10 +350,11 @@ namespace Leadspace.Mapping
 
         private sealed class MappingPlan
         {
-            public MappingPlan(FieldStep[] fields, CustomStep[] custom, string[] unmatched, string? delimiterHint)
+            public MappingPlan(FieldStep[] fields, CustomStep[] custom, string[] unmatched, string? delimiterHint, MappingReport report)
             {
-                Fields = fields; Custom = custom; Unmatched = unmatched; DelimiterHint = delimiterHint;
+                Fields = fields; Custom = custom; Unmatched = unmatched; DelimiterHint = delimiterHint; Report = report;
             }
+            public MappingReport Report { get; }
             public FieldStep[] Fields { get; }
             public CustomStep[] Custom { get; }
             public string[] Unmatched { get; }

@@ -44,6 +44,10 @@ namespace Leadspace.Model
         public string? CheckpointPath { get; set; }
         /// <summary>Bytes this run added to the journal.</summary>
         public long JournalBytesWritten { get; set; }
+        /// <summary>Which input column went to which request field, and which were ignored (the first set of columns
+        /// of the run; null for -FirstName/-LastName… records).</summary>
+        public Leadspace.Mapping.MappingReport? Mapping { get; set; }
+
         /// <summary>Completed, or why the run ended early (an ErrorId, "Stopped").</summary>
         public string Ending { get; set; } = "Completed";
 

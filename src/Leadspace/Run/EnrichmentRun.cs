@@ -101,6 +101,7 @@ namespace Leadspace.Run
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 // Ctrl+C: PowerShell stops the pipeline; Dispose cleans up.
+                EarlyStop("Stopped");
             }
         }
 
@@ -108,7 +109,7 @@ namespace Leadspace.Run
         {
             long row = _tally.Read();
             var request = Mapper.Map(properties);
-            _notices.Mapping(Mapper, row);
+            _notices.Mapping(Mapper, row, _options.ReportMapping);
             var invalid = RequestValidator.Validate(request);
             if (_options.Debug) _output.Debug($"Row {row} request body: {request.ToJson()}");
 
@@ -182,7 +183,10 @@ namespace Leadspace.Run
             }
             catch (Exception)
             {
-                EarlyStop("Stopped downstream");   // Select-Object -First and the like
+                // Select-Object -First stops only the commands before it (the row was delivered); Ctrl+C (or an error
+                // after us) stops the whole pipeline, and then this row was not delivered.
+                if (_output.Stopping || _stop.IsCancellationRequested) EarlyStop("Stopped", undelivered: 1);
+                else EarlyStop("Stopped downstream");
                 throw;
             }
 
@@ -216,7 +220,8 @@ namespace Leadspace.Run
                     _notices.Gate();
                 }
                 _ended = true;
-                if (_prediction != null) _output.Confirm(_tally.WhatIfTarget(), _tally.WhatIfAction());
+                if (_prediction != null)
+                    _output.Confirm(_tally.WhatIfTarget() + (_notices.MappingReport != null ? ". " + _notices.MappingReport : string.Empty), _tally.WhatIfAction());
                 _output.Verbose(_tally.Summary());
                 if (engine != null)
                 {
@@ -232,10 +237,13 @@ namespace Leadspace.Run
                 }
                 var fatal = engine?.Fatal;
                 SetSummary(fatal != null ? FailureTable.For(fatal.Failure).ErrorId : "Completed");
+                if (fatal != null)
+                    _output.Warning(EarlyStopReport.Warning(FailureTable.For(fatal.Failure).ErrorId + $" at row {fatal.RowNumber}", _tally.RowsRead, _tally.Output, TotalCount, 0, Checkpoint?.Path, inputEnded: true));
                 if (fatal != null) throw new Commands.LeadspaceRunStoppedException(_tally.StoppedMessage(fatal, _connection?.ProgramId, _connection?.BaseUri), fatal);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
+                EarlyStop("Stopped");
             }
         }
 
@@ -249,21 +257,24 @@ namespace Leadspace.Run
             else engine?.Abort();
         }
 
-        /// <summary>The pipeline is stopping under our feet (a row's error with -ErrorAction Stop, Select-Object
-        /// -First downstream): say what it discards while the pipeline thread still may.</summary>
-        private void EarlyStop(string ending)
+        /// <summary>The pipeline is stopping under our feet (Ctrl+C, a row's error with -ErrorAction Stop, Select-Object
+        /// -First downstream): one warning says how many rows were output, how many were not, and what became of the
+        /// paid calls (discarded, or into the journal), written while the pipeline thread still may. The summary's
+        /// CallsDiscarded is the same count.</summary>
+        /// <param name="ending">The summary's Ending.</param>
+        /// <param name="undelivered">Rows counted as output that the pipeline did not take (the one whose write failed).</param>
+        private void EarlyStop(string ending, int undelivered = 0)
         {
             if (_ending != null) return;
             _ending = ending;
             if (_engine == null) return;
             int paid = _engine.PaidCallsInWindow();
+            _discarded = paid;
             try
             {
-                _output.Verbose(Checkpoint != null
-                    ? $"The pipeline stopped early: {paid} paid call(s) not output yet; their answers go into the journal, and the next run with -CheckpointPath outputs them without calling."
-                    : $"The pipeline stopped early: {paid} paid call(s) were discarded (answers not output). Use -CheckpointPath to keep them for the next run.");
+                _output.Warning(EarlyStopReport.Warning(EarlyStopReport.Why(ending), _tally.RowsRead, _tally.Output - undelivered, TotalCount, paid, Checkpoint?.Path));
             }
-            catch (Exception) { /* the pipeline may no longer take records */ }
+            catch (Exception) { /* no host left to tell */ }
         }
 
         private void Progress()
@@ -277,7 +288,7 @@ namespace Leadspace.Run
         {
             if (_summarySet) return;
             _summarySet = true;
-            _output.Summary(RunSummaryBuilder.Build(_tally, _engine, _discarded, Checkpoint, ending));
+            _output.Summary(RunSummaryBuilder.Build(_tally, _engine, _discarded, Checkpoint, ending, _notices.MappingReport));
         }
 
         /// <summary>Ends the run however it went. If the pipeline stopped early (Ctrl+C, -ErrorAction Stop,
@@ -289,7 +300,7 @@ namespace Leadspace.Run
             var engine = _engine;
             if (!_ended && engine != null)
             {
-                _discarded = engine.PaidCallsInWindow();
+                EarlyStop("Stopped"); // counts the discarded calls and warns, unless done already while the pipeline still ran
                 try { SetSummary(_ending ?? "Stopped"); } catch (Exception) { /* the session may be gone */ }
                 if (Checkpoint is RunJournal journal && _connection != null)
                 {

@@ -26,5 +26,8 @@ namespace Leadspace.Run
         bool Confirm(string target, string action);
         /// <summary>The run's summary (-SummaryVariable), set once when the run ends, however it ends.</summary>
         void Summary(RunSummary summary);
+        /// <summary>True once the pipeline is being stopped as a whole (Ctrl+C): a row that <see cref="Row"/> failed to
+        /// write was then not delivered (a downstream Select-Object -First stops only the commands before it).</summary>
+        bool Stopping { get; }
     }
 }

@@ -20,12 +20,19 @@ namespace Leadspace.Run
 
         public RunNotices(IRunOutput output, RunConnection? connection) { _output = output; _connection = connection; }
 
+        /// <summary>How the first set of input columns mapped (for -WhatIf and the summary); null before a row or for
+        /// the one-record parameters.</summary>
+        public MappingReport? MappingReport { get; private set; }
+
         /// <summary>The run starts sending: only the gate's notices from now on concern it.</summary>
         public void Started() => _gateNotices = _connection?.Gate?.LatestNotice ?? 0;
 
         /// <summary>Once per run and name: a -PropertyMap key or -CustomField name that matches no input column (a
         /// typo: rows would be charged without it), and input that looks like a CSV read with the wrong delimiter.</summary>
-        public void Mapping(InputMapper mapper, long row)
+        /// <param name="mapper">The mapper that mapped the row.</param>
+        /// <param name="row">The row's number.</param>
+        /// <param name="report">Report the columns' mapping (rows from input objects).</param>
+        public void Mapping(InputMapper mapper, long row, bool report = true)
         {
             foreach (var name in mapper.LastUnmatched)
             {
@@ -34,6 +41,16 @@ namespace Leadspace.Run
             }
             if (mapper.LastDelimiterHint is string delimiter && _warned.Add("delimiter"))
                 _output.Warning($"Input row {row} has one column whose name holds several field names: it looks like a CSV read with the wrong delimiter. Use Import-Csv -Delimiter '{delimiter}'.");
+            // The mapping report, once per set of columns: what went where, what was ignored, and columns that look like
+            // request fields but were ignored.
+            if (report && mapper.LastReportIsNew && mapper.LastReport is MappingReport columns)
+            {
+                MappingReport ??= columns;
+                _output.Verbose($"Input row {row}: {columns.MappedText()} {columns.IgnoredText()}");
+                if (columns.LookAlikeWarning() is string lookAlike && _warned.Add("lookalike:" + string.Join("|", columns.LookAlikes))) _output.Warning(lookAlike);
+            }
+            if (mapper.LastEncodingSuspect is string column && _warned.Add("encoding"))
+                _output.Warning(InputChecks.EncodingWarning(row, column));
         }
 
         /// <summary>Once: most recent calls timed out, so timed-out calls are no longer resent.</summary>

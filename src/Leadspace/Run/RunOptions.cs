@@ -21,6 +21,8 @@ namespace Leadspace.Run
         public bool AsResponse { get; set; }
         /// <summary>-EscapeFormulas: text that a spreadsheet would run as a formula gets a leading ' (flat result only).</summary>
         public bool EscapeFormulas { get; set; }
+        /// <summary>Rows come from input objects (not the one-record parameters): report how their columns map, once.</summary>
+        public bool ReportMapping { get; set; }
         /// <summary>-TotalCount: rows expected, for the progress bar (0 when unknown).</summary>
         public long TotalCount { get; set; }
         /// <summary>-CheckpointPath, as a file system path; null for no journal.</summary>

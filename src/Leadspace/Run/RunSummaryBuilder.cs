@@ -1,6 +1,7 @@
 using System;
 using Leadspace.Engine;
 using Leadspace.Journal;
+using Leadspace.Mapping;
 using Leadspace.Model;
 
 namespace Leadspace.Run
@@ -13,7 +14,8 @@ namespace Leadspace.Run
         /// <param name="discarded">Paid calls whose answers were not output (an early stop).</param>
         /// <param name="checkpoint">The -CheckpointPath journal, or null.</param>
         /// <param name="ending">"Completed", "Stopped", "Stopped downstream", or the ErrorId that ended the run.</param>
-        public static RunSummary Build(RunTally tally, EnrichmentEngine? engine, long discarded, RunJournal? checkpoint, string ending)
+        /// <param name="mapping">How the input columns mapped, or null (no row, or the one-record parameters).</param>
+        public static RunSummary Build(RunTally tally, EnrichmentEngine? engine, long discarded, RunJournal? checkpoint, string ending, MappingReport? mapping = null)
         {
             var elapsed = tally.Elapsed;
             return new RunSummary
@@ -39,6 +41,7 @@ namespace Leadspace.Run
                 CheckpointPath = checkpoint?.Path,
                 JournalBytesWritten = checkpoint?.BytesWritten ?? 0,
                 Ending = ending,
+                Mapping = mapping,
             };
         }
     }
