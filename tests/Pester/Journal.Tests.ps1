@@ -64,14 +64,16 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
             }
         }
 
-        # The simulator finishes (and charges) calls whose client went away: wait until its books are closed.
+        # The simulator finishes (and charges) calls whose client went away: wait until its books are closed, that is
+        # until nothing is in flight there and no call came in since the last look (a request the kernel had taken but
+        # the server not yet started).
         function script:Get-SettledStats {
             $previous = -1
             while ($true) {
-                Start-Sleep -Milliseconds 600
                 $s = Get-LeadspaceSimulatorStats -Simulator $sim
-                if ($s.calls -eq $previous) { return $s }
-                $previous = $s.calls
+                if ($s.inFlight -eq 0 -and $s.calls -eq $previous) { return $s }
+                $previous = if ($s.inFlight -eq 0) { $s.calls } else { -1 }
+                Start-Sleep -Milliseconds 100
             }
         }
     }
