@@ -74,7 +74,7 @@ New-Item -ItemType Directory -Path $ResultDirectory -Force | Out-Null
 # Resolve-Path: a moved or deleted sample test fails the suite instead of silently running fewer tests.
 $files = @(@(Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | ForEach-Object FullName) +
     @((Resolve-Path (Join-Path $PSScriptRoot '../../samples/runbook/Runbook.Tests.ps1')).Path) |
-    Where-Object { $leaf = Split-Path -Leaf $_; @($Include | Where-Object { $leaf -like $_ }).Count -gt 0 })
+    Where-Object { $leaf = Split-Path -Leaf $_; @($Include -split ',' | Where-Object { $leaf -like $_.Trim() }).Count -gt 0 })
 if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join ', ')." }
 # The longest files start first so the last to finish is a short one (seconds measured here, unloaded).
 $weight = @{ 'Runbook.Tests.ps1' = 90; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 70; 'Invoke.Tests.ps1' = 25
