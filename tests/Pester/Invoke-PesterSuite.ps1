@@ -6,9 +6,10 @@
 .DESCRIPTION
     The test files are independent (each starts its own simulators, stores and child processes on free ports, and
     works in its own temporary folders) and mostly wait on simulated latency, so they run in parallel: one fresh pwsh
-    per file, at most -Workers at a time, the longest files first. Each child writes a summary (counts and every
-    test's name, result and duration) and an NUnit result file under -ResultDirectory; its output is printed whole
-    when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
+    per file, at most -Workers at a time, the longest files first. The three longest files are cut in shards (their
+    tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
+    the end. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
+    file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
     summary (crashed, killed, lost) counts as a failure, never as a pass.
 #>
 [CmdletBinding(DefaultParameterSetName = 'Suite')]
@@ -30,6 +31,8 @@ param(
     # ---- Internal: one child run of the given files. ----
     [Parameter(Mandatory, ParameterSetName = 'Child')][switch] $Child,
     [Parameter(Mandatory, ParameterSetName = 'Child')][string[]] $Path,
+    # Only these tests of the file ('path:line' of each It, Pester's Filter.Line), joined by '|'; default all.
+    [Parameter(ParameterSetName = 'Child')][string] $Line,
     [Parameter(ParameterSetName = 'Child')][string] $ResultPath
 )
 $ErrorActionPreference = 'Stop'
@@ -45,6 +48,7 @@ if ($Child) {
     Import-Module $PesterPath -Force
     $config = New-PesterConfiguration
     $config.Run.Path = $Path
+    if ($Line) { $config.Filter.Line = @($Line -split '\|') }
     $config.Run.PassThru = $true
     $config.Output.Verbosity = 'Detailed'
     if ($ResultPath) {
@@ -79,20 +83,37 @@ if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join 
 # The longest files start first so the last to finish is a short one (seconds measured here, unloaded).
 $weight = @{ 'Runbook.Tests.ps1' = 90; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 70; 'Invoke.Tests.ps1' = 25
     'Connect.Tests.ps1' = 12; 'HelpExamples.Tests.ps1' = 9; 'Output.Tests.ps1' = 6; 'Package.Tests.ps1' = 5 }
-$queue = [Collections.Generic.Queue[string]]::new()
-$files | Sort-Object { - $(if ($weight.ContainsKey((Split-Path -Leaf $_))) { $weight[(Split-Path -Leaf $_)] } else { 1 }) } | ForEach-Object { $queue.Enqueue($_) }
+# Shards per file: the tests (It blocks, by line) are dealt out in turn, so the long ones land in different shards.
+$shards = @{ 'Runbook.Tests.ps1' = 2; 'RateLimitStore.Tests.ps1' = 3; 'Journal.Tests.ps1' = 2 }
+$units = foreach ($file in $files) {
+    $leaf = Split-Path -Leaf $file
+    $w = if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { 1 }
+    $name = [IO.Path]::GetFileNameWithoutExtension($file)
+    $count = if ($shards.ContainsKey($leaf)) { $shards[$leaf] } else { 1 }
+    if ($count -le 1) { [pscustomobject]@{ File = $file; Name = $name; Line = ''; Weight = $w }; continue }
+    $ast = [Management.Automation.Language.Parser]::ParseFile($file, [ref] $null, [ref] $null)
+    $lines = @($ast.FindAll({ param($a) $a -is [Management.Automation.Language.CommandAst] -and $a.GetCommandName() -eq 'It' }, $true) |
+        ForEach-Object { $_.Extent.StartLineNumber } | Sort-Object)
+    for ($k = 0; $k -lt $count; $k++) {
+        $mine = @(for ($i = $k; $i -lt $lines.Count; $i += $count) { "${file}:$($lines[$i])" })
+        if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count } }
+    }
+}
+$queue = [Collections.Generic.Queue[object]]::new()
+$units | Sort-Object Weight -Descending | ForEach-Object { $queue.Enqueue($_) }
 
 $process = [Environment]::ProcessPath
 $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
 $running = [Collections.Generic.List[object]]::new()
 $done = [Collections.Generic.List[object]]::new()
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Write-Host "Pester: $($files.Count) files, $Workers at a time, each in a fresh pwsh." -ForegroundColor Cyan
+Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh." -ForegroundColor Cyan
 try {
     while ($queue.Count -gt 0 -or $running.Count -gt 0) {
         while ($queue.Count -gt 0 -and $running.Count -lt $Workers) {
-            $file = $queue.Dequeue()
-            $name = [IO.Path]::GetFileNameWithoutExtension($file)
+            $unit = $queue.Dequeue()
+            $file = $unit.File
+            $name = $unit.Name
             $summary = Join-Path $ResultDirectory "$name.json"
             Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
             $psi = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
@@ -103,6 +124,7 @@ try {
                 '-Path', $file, '-PesterPath', $PesterPath, '-ModulePath', $env:LEADSPACE_TEST_MODULE, '-SummaryPath', $summary,
                 '-ResultPath', (Join-Path $ResultDirectory "$name.xml"))
             if ($env:LEADSPACE_TEST_PACKAGES) { $arguments += @('-PackagePath', $env:LEADSPACE_TEST_PACKAGES) }
+            if ($unit.Line) { $arguments += @('-Line', $unit.Line) }
             foreach ($a in $arguments) { $psi.ArgumentList.Add([string] $a) }
             $p = [Diagnostics.Process]::Start($psi)
             $running.Add([pscustomobject]@{ File = $file; Name = $name; Summary = $summary; Process = $p
@@ -115,7 +137,7 @@ try {
             $null = $running.Remove($r)
             $seconds = $r.Clock.Elapsed.TotalSeconds
             Write-Host ''
-            Write-Host ("==== {0} (exit {1}, {2:N1} s) ====" -f (Split-Path -Leaf $r.File), $r.Process.ExitCode, $seconds) -ForegroundColor Cyan
+            Write-Host ("==== {0} (exit {1}, {2:N1} s) ====" -f $r.Name, $r.Process.ExitCode, $seconds) -ForegroundColor Cyan
             Write-Host $r.Out.Result.TrimEnd()
             if ($r.Err.Result.Trim()) { Write-Host $r.Err.Result.TrimEnd() -ForegroundColor Red }
             $s = $null
@@ -141,20 +163,20 @@ foreach ($d in $done) {
         # No readable summary: the file crashed or its result was lost. Never report that as a pass.
         Write-Host "$($d.Name): no readable summary (exit $($d.Exit)): counted as a failure." -ForegroundColor Red
         $failed++
-        $failedNames.Add("$(Split-Path -Leaf $d.File) (no result)")
+        $failedNames.Add("$($d.Name) (no result)")
         continue
     }
     $passed += [int] $s.Passed; $failed += [int] $s.Failed; $skipped += [int] $s.Skipped
     foreach ($t in @($s.Tests)) { if ($t) { $tests.Add($t) } }
     foreach ($n in @($s.FailedTests)) { if ($n) { $failedNames.Add("$n") } }
-    if ($d.Exit -ne 0 -and [int] $s.Failed -eq 0) { $failed++; $failedNames.Add("$(Split-Path -Leaf $d.File) (exit $($d.Exit))") }
+    if ($d.Exit -ne 0 -and [int] $s.Failed -eq 0) { $failed++; $failedNames.Add("$($d.Name) (exit $($d.Exit))") }
 }
 Write-Summary $SummaryPath $passed $failed $skipped $tests $failedNames
 Write-Host ''
-Write-Host ("Pester files (wall {0:N1} s):" -f $clock.Elapsed.TotalSeconds)
+Write-Host ("Pester parts (wall {0:N1} s):" -f $clock.Elapsed.TotalSeconds)
 foreach ($d in $done | Sort-Object Seconds -Descending) {
     $counts = if ($d.Summary) { "$($d.Summary.Passed) passed, $($d.Summary.Failed) failed" } else { 'no result' }
-    Write-Host ("  {0,7:N1} s  {1}  ({2})" -f $d.Seconds, (Split-Path -Leaf $d.File), $counts)
+    Write-Host ("  {0,7:N1} s  {1}  ({2})" -f $d.Seconds, $d.Name, $counts)
 }
 if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 exit 0

@@ -15,7 +15,7 @@ namespace Leadspace.Client
     /// second, never two closer than 1 ÷ rate, so a limiter that allows no burst at all (a leaky bucket, nginx
     /// limit_req without burst) is met too; at high rates a small burst allowance stays, where timer resolution
     /// would otherwise cap throughput. A 429 lowers the effective rate by a tenth (once per half second) and
-    /// the rate climbs back by 5 % of the limit per second, so one 429 costs about three calls, not seconds.
+    /// the rate climbs back by 3 % of the limit per second, so one 429 costs about five calls, not seconds.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
     public sealed class RateGate : RateLimiter, IRateGate
@@ -37,7 +37,7 @@ namespace Leadspace.Client
         /// <summary>A 429 multiplies the rate in force by this (at most once per half second)…</summary>
         internal const double PenaltyFactor = 0.9;
         /// <summary>…and the rate climbs back by this share of the limit per second from then on.</summary>
-        internal const double RecoveryPerSecond = 0.05;
+        internal const double RecoveryPerSecond = 0.03;
         /// <summary>Never below this share of the limit, however many 429s.</summary>
         internal const double MinimumFactor = 0.25;
         private long _granted, _failed;
@@ -117,7 +117,7 @@ namespace Leadspace.Client
                 long now = _clock();
                 // One penalty per half second: a burst of 429s from calls already in flight is one signal. A 429
                 // without Retry-After says one call came too early: the step is small and short-lived (a tenth
-                // of the rate, back in two seconds), so a handful of 429s cost a handful of calls.
+                // of the rate, back in about three seconds), so a handful of 429s cost a handful of calls.
                 if (now - _lastPenalty > TicksPerSecond / 2 || _lastPenalty == 0)
                 {
                     _factor = Math.Max(MinimumFactor, FactorAt(now) * PenaltyFactor);
