@@ -98,7 +98,11 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
             $p.Kill($true)   # SIGKILL: no finally, no Dispose, no flush
             $p.WaitForExit(10000) | Out-Null
         }
-        finally { $p.Dispose() }
+        finally {
+            # Also when the wait failed: a run left going would keep charging the simulator through the next tests.
+            if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(10000) }
+            $p.Dispose()
+        }
         $atKill = Get-SettledStats
         $state = Get-JournalState $journal
         $state.Done | Should -BeGreaterThan 60
