@@ -94,6 +94,9 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
         $first = Join-Path $work 'kill-1.csv'
         $p = Start-RunProcess (Get-RunScript -In $samples -Out $first -Journal $journal)
         try {
+            # A fresh pwsh can take long to start on a busy machine: wait for the run's first call (or the process's
+            # end), then for 80 charges, so the one-minute guard times the run and not the start-up.
+            Wait-Until { $p.HasExited -or (Get-LeadspaceSimulatorStats -Simulator $sim).calls -ge 1 } -Seconds 300
             Wait-Until { (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged -ge 80 }
             $p.Kill($true)   # SIGKILL: no finally, no Dispose, no flush
             $p.WaitForExit(10000) | Out-Null
