@@ -355,7 +355,8 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         Set-SimulatorConfig @{ latencyMs = 5000 }   # the first run waits for its answers while the second one starts
 
         $first = Start-Runbook $case.Args
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        # Only a guard against a run that never starts: a fresh pwsh can take minutes to start on a busy machine.
+        $deadline = [DateTime]::UtcNow.AddSeconds(300)
         while ((Get-SimulatorStats).calls -lt 1) {
             if ($first.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "The first run ended early: $((Wait-Runbook $first).Text)" }
             Start-Sleep -Milliseconds 50
