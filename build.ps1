@@ -217,7 +217,8 @@ function Get-TrxTimes {
     foreach ($file in Get-ChildItem $Directory -Filter *.trx -ErrorAction SilentlyContinue) {
         [xml] $trx = Get-Content -LiteralPath $file.FullName -Raw
         $framework = if ($file.BaseName -match '_(net[0-9.]+)$') { " ($($Matches[1]))" } else { '' }
-        foreach ($r in @($trx.TestRun.Results.UnitTestResult)) {
+        # XPath: a trx of a run that matched no test has no Results element (strict mode stops at a missing property).
+        foreach ($r in @($trx.SelectNodes("//*[local-name()='UnitTestResult']"))) {
             if ($null -eq $r -or -not $r.duration) { continue }
             [pscustomobject]@{ Suite = 'xunit'; Name = "$($r.testName)$framework"; Seconds = [TimeSpan]::Parse($r.duration).TotalSeconds; Outcome = $r.outcome }
         }
