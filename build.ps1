@@ -8,7 +8,12 @@
                CHANGELOG.md, LICENSE beside it).
       Package  Build, then write out/packages/Leadspace.<version>.nupkg with Publish-PSResource to that folder as a
                local repository, and out/packages/Leadspace.Simulator.<version>.nupkg (the simulator as a .NET tool).
-      Test     Build, Package, run the xunit suites and the Pester suite (in a fresh pwsh), print "N passed, N failed".
+      Test     Build, Package, run the xunit suites (Leadspace.Tests on net10.0 and, self-contained, on net8.0) and the
+               Pester suite (its files in parallel fresh pwsh processes), print the slowest ten tests, the wall time and
+               "N passed, N failed" last.
+      Soak     Runs the CI script (.ci/run, the README's test command) -Runs times, each on a fresh clone of this
+               checkout's HEAD in a temporary folder, optionally (-BusyCore) with one core kept busy; prints each run's
+               exit code, time, passed, failed and the failing tests' names, and exits 1 if any run failed.
       Demo   Build, start the Leadspace simulator on loopback, run
              Import-Csv samples/leads.csv | Invoke-LeadspaceEnrichment | Export-Csv out/demo/enriched.csv
              in a fresh pwsh as a user would, stop the simulator, print a summary.
@@ -20,11 +25,18 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Soak', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Soak: how many clean-clone runs of the test command.
+    [ValidateRange(1, 1000)]
+    [int] $Runs = 10,
+
+    # Soak: keep one core busy (a 'yes > /dev/null' started before the runs and stopped after them).
+    [switch] $BusyCore
 )
 
 $ErrorActionPreference = 'Stop'
@@ -199,7 +211,22 @@ function Get-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
+# Every test's name and duration in the trx files of a folder (the slowest-tests list).
+function Get-TrxTimes {
+    param([string] $Directory)
+    foreach ($file in Get-ChildItem $Directory -Filter *.trx -ErrorAction SilentlyContinue) {
+        [xml] $trx = Get-Content -LiteralPath $file.FullName -Raw
+        $framework = if ($file.BaseName -match '_(net[0-9.]+)$') { " ($($Matches[1]))" } else { '' }
+        # XPath: a trx of a run that matched no test has no Results element (strict mode stops at a missing property).
+        foreach ($r in @($trx.SelectNodes("//*[local-name()='UnitTestResult']"))) {
+            if ($null -eq $r -or -not $r.duration) { continue }
+            [pscustomobject]@{ Suite = 'xunit'; Name = "$($r.testName)$framework"; Seconds = [TimeSpan]::Parse($r.duration).TotalSeconds; Outcome = $r.outcome }
+        }
+    }
+}
+
 function Invoke-TestTask {
+    $suiteClock = [Diagnostics.Stopwatch]::StartNew()
     Invoke-BuildTask
     Invoke-PackageTask   # the install-by-name test (tests/Pester/Package.Tests.ps1) installs these packages
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
@@ -218,12 +245,12 @@ function Invoke-TestTask {
     if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
     $xunit = Get-TrxCounts $xunitResults
 
-    Write-Host 'Running Pester tests in a fresh pwsh...' -ForegroundColor Cyan
+    Write-Host 'Running Pester tests (each file in a fresh pwsh, several at once)...' -ForegroundColor Cyan
     $pesterPath = Get-PesterModulePath
     $pesterSummary = Join-Path $TestResults 'pester-summary.json'
     $pesterExit = Invoke-FreshPwsh -File (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1') -ArgumentList @(
         '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $pesterSummary,
-        '-ResultPath', (Join-Path $TestResults 'pester.xml'), '-PackagePath', $PackageOut)
+        '-ResultDirectory', (Join-Path $TestResults 'pester'), '-PackagePath', $PackageOut)
     $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { $null }
     if ($null -eq $pester -or $pester.Passed -isnot [long] -and $pester.Passed -isnot [int] -or $null -eq $pester.Failed) {
         # No readable summary: the suite crashed or its result was lost. Never report that as a pass.
@@ -236,10 +263,85 @@ function Invoke-TestTask {
     if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $failed++ }   # a crashed test host counts as a failure
     if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $failed++ }
     Write-Host ''
+    Write-Host 'Slowest ten tests:'
+    $pesterTimes = if ($pester.PSObject.Properties['Tests']) { @($pester.Tests | Where-Object { $_ } | ForEach-Object { [pscustomobject]@{ Suite = 'Pester'; Name = $_.Name; Seconds = [double] $_.Seconds } }) } else { @() }
+    foreach ($t in @(Get-TrxTimes $xunitResults) + $pesterTimes | Sort-Object Seconds -Descending | Select-Object -First 10) {
+        Write-Host ("  {0,6:N1} s  {1,-6}  {2}" -f $t.Seconds, $t.Suite, $t.Name)
+    }
+    if ($pester.PSObject.Properties['FailedTests'] -and @($pester.FailedTests).Count -gt 0) {
+        Write-Host 'Failed Pester tests:' -ForegroundColor Red
+        foreach ($n in $pester.FailedTests) { Write-Host "  $n" -ForegroundColor Red }
+    }
+    Write-Host ''
     Write-Host "xunit:  $($xunit.Passed) passed, $($xunit.Failed) failed"
     Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+    Write-Host ("Test command wall time: {0:N0} s" -f $suiteClock.Elapsed.TotalSeconds)
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+# Runs .ci/run (the README's test command) $Runs times, each on a fresh clone of HEAD in a temporary folder, and
+# reports every run. Uncommitted changes are not in the clones: commit first. With -BusyCore one core is kept busy
+# by a 'yes > /dev/null' started here (and stopped here, by its process id) for the whole soak.
+function Invoke-SoakTask {
+    $sha = (& git -C $Root rev-parse HEAD).Trim()
+    if ($LASTEXITCODE -ne 0) { throw 'Soak: this folder is not a git checkout.' }
+    $dirty = & git -C $Root status --porcelain --untracked-files=no
+    if ($dirty) { Write-Host 'Soak: uncommitted changes are not part of the clones (HEAD is tested).' -ForegroundColor Yellow }
+    $soakOut = Join-Path $Out 'soak'
+    New-Item -ItemType Directory -Path $soakOut -Force | Out-Null
+    $busy = $null
+    $rows = [Collections.Generic.List[object]]::new()
+    try {
+        if ($BusyCore) {
+            $busy = Start-Process -FilePath 'bash' -ArgumentList @('-c', 'exec yes > /dev/null') -PassThru
+            Write-Host "Soak: one core kept busy by 'yes > /dev/null' (pid $($busy.Id))." -ForegroundColor Cyan
+        }
+        for ($i = 1; $i -le $Runs; $i++) {
+            $clone = Join-Path ([IO.Path]::GetTempPath()) "leadspace-soak-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+            $log = Join-Path $soakOut "run-$i.log"
+            Write-Host "Soak run $i of $Runs ($($sha.Substring(0, 7)) in $clone)..." -ForegroundColor Cyan
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            try {
+                & git clone --quiet --no-hardlinks $Root $clone 2>&1 | Out-Host
+                & git -C $clone checkout --quiet --detach $sha 2>&1 | Out-Host
+                if ($LASTEXITCODE -ne 0) { throw "Soak: could not check out $sha in $clone." }
+                # Piped through bash: 'bash .ci/run' exactly as CI runs it, its output kept in the log.
+                & bash -c 'cd "$1" && CI=true bash .ci/run < /dev/null > "$2" 2>&1' soak $clone $log
+                $exit = $LASTEXITCODE
+                $clock.Stop()
+                $text = if (Test-Path $log) { Get-Content -LiteralPath $log } else { @() }
+                $last = @($text | Where-Object { $_ -match '^\s*\d+ passed, \d+ failed' }) | Select-Object -Last 1
+                $passed = if ($last -match '(\d+) passed, (\d+) failed') { [int] $Matches[1] } else { 0 }
+                $failed = if ($last -match '(\d+) passed, (\d+) failed') { [int] $Matches[2] } else { 0 }
+                # The failing tests: xunit's "Failed <name> [time]" lines, and the Pester summary's list.
+                $names = @($text | ForEach-Object { if ($_ -match '^\s*Failed (\S+) \[') { $Matches[1] } })
+                $summary = Join-Path $clone 'out/test-results/pester-summary.json'
+                if (Test-Path $summary) {
+                    $p = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+                    if ($p.PSObject.Properties['FailedTests']) { $names += @($p.FailedTests | Where-Object { $_ }) }
+                }
+                if ($exit -ne 0 -and $names.Count -eq 0) { $names = @("(no test named: see $log)") }
+                $row = [pscustomobject]@{ Run = $i; Exit = $exit; Seconds = [math]::Round($clock.Elapsed.TotalSeconds); Passed = $passed; Failed = $failed; FailedTests = ($names | Select-Object -Unique) -join '; ' }
+                $rows.Add($row)
+                Write-Host ("Run {0}: exit {1}, {2} s, {3} passed, {4} failed{5}" -f $row.Run, $row.Exit, $row.Seconds, $row.Passed, $row.Failed, $(if ($row.FailedTests) { ": $($row.FailedTests)" } else { '' }))
+            }
+            finally {
+                if (Test-Path $clone) { Remove-Item $clone -Recurse -Force -ErrorAction SilentlyContinue }
+            }
+        }
+    }
+    finally {
+        if ($busy -and -not $busy.HasExited) { $busy.Kill(); $null = $busy.WaitForExit(5000) }
+    }
+    Write-Host ''
+    Write-Host ("Soak of {0} ({1} run(s){2}):" -f $sha.Substring(0, 7), $rows.Count, $(if ($BusyCore) { ', one core busy' } else { '' }))
+    Write-Host '| Run | Exit | Time (s) | Passed | Failed | Failing tests |'
+    Write-Host '|---:|---:|---:|---:|---:|---|'
+    foreach ($r in $rows) { Write-Host "| $($r.Run) | $($r.Exit) | $($r.Seconds) | $($r.Passed) | $($r.Failed) | $($r.FailedTests) |" }
+    $bad = @($rows | Where-Object { $_.Exit -ne 0 -or $_.Failed -gt 0 -or $_.Passed -eq 0 })
+    Write-Host "$($rows.Count - $bad.Count) of $($rows.Count) runs passed. Logs: $soakOut"
+    if ($bad.Count -gt 0 -or $rows.Count -lt $Runs) { exit 1 }
 }
 
 function Invoke-DemoTask {
@@ -284,6 +386,7 @@ try {
         'Build' { Invoke-BuildTask }
         'Package' { Invoke-BuildTask; Invoke-PackageTask }
         'Test' { Invoke-TestTask }
+        'Soak' { Invoke-SoakTask }
         'Demo' { Invoke-DemoTask }
         'Bench' { Invoke-BenchTask }
         'Clean' { Invoke-CleanTask }

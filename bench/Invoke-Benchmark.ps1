@@ -22,6 +22,9 @@
         temporary file) at 100,000 and 400,000 rows (peak working set at each, bytes per distinct row between them),
         -CheckpointPath (CPU and journal bytes per row), and the same command again replaying the finished journal
         (rows/s, calls); for each, the time from a gate grant to its send (the write-ahead record lies in between);
+      - Scenario L (limiter shapes): the module at the default 30 calls/s, 900 distinct rows, 300 ± 80 ms latency,
+        against each limiter shape the simulator models (--rate-window sliding, fixed, tokenbucket, and leaky: a
+        leaky bucket without burst, as nginx limit_req without burst): rows/s, share of the limit, 429 share;
       - every measured run is a fresh child pwsh (no shared JIT, connections or limiter), run one after the
         other, with the simulator's counters reset before and read (/__stats) after each run;
       - prints markdown tables (results, targets with PASS/MISS, module details) and writes them to -OutputPath.
@@ -33,7 +36,7 @@
 .PARAMETER Quick
     A small smoke run (~1-2 minutes): 60 rows per run, latencies 50 and 300 ms, 5,000 rows in scenario B.
 .PARAMETER Scenario
-    A, B, C and/or D (default: all four).
+    A, B, C, D and/or L (default: A, B, C and D; L, the limiter shapes, runs when named).
 .PARAMETER SimulatorPath
     Leadspace.Simulator.dll to run (default: src/Leadspace.Simulator/bin/Release|Debug/net10.0).
 .EXAMPLE
@@ -56,7 +59,7 @@ param(
     # Which scenarios to run (default all): A throughput, B client overhead, C fleet with and without the shared gate,
     # D the run journal, dedupe and replay.
     [Parameter(ParameterSetName = 'Bench')]
-    [ValidateSet('A', 'B', 'C', 'D')]
+    [ValidateSet('A', 'B', 'C', 'D', 'L')]
     [string[]] $Scenario = @('A', 'B', 'C', 'D'),
 
     [Parameter(ParameterSetName = 'Bench')]
@@ -287,6 +290,7 @@ if ($Quick) {
     $MemoryRows = 20000
     $OverheadPlainRows = 1000
     $FleetRows = 120
+    $LimiterRows = 120
 }
 else {
     $LatencyPlan = @(
@@ -298,7 +302,11 @@ else {
     $MemoryRows = 400000
     $OverheadPlainRows = 5000
     $FleetRows = 900
+    $LimiterRows = 900
 }
+$LimiterShapes = @('sliding', 'fixed', 'tokenbucket', 'leaky')
+$LimiterLatencyMs = 300
+$LimiterJitterMs = 80
 $FleetProcesses = @(1, 2, 4)
 $FleetLatencyMs = 300
 
@@ -447,10 +455,12 @@ function Invoke-MeasuredRun {
         [int] $MaxConcurrency = 64,
         [int] $TimeoutSec = 900,
         # Distinguishes two runs of one client in one scenario (their files in out/bench/runs).
-        [string] $Tag = ''
+        [string] $Tag = '',
+        # Scenario L: the simulator's limiter shape (--rate-window).
+        [string] $Shape = ''
     )
     $inputCsv = Get-LeadCsv -Count $Rows
-    $name = "$Scenario-$Client-$LatencyMs" + 'ms' + $(if ($Tag) { "-$Tag" } else { '' })
+    $name = "$Scenario-$Client-$LatencyMs" + 'ms' + $(if ($Shape) { "-$Shape" } else { '' }) + $(if ($Tag) { "-$Tag" } else { '' })
     $resultCsv = Join-Path $RunDir "$name.csv"
     $resultJson = Join-Path $RunDir "$name.json"
 
@@ -514,6 +524,7 @@ function Invoke-MeasuredRun {
 
     $result = [pscustomobject]@{
         Scenario          = $Scenario
+        Shape             = $Shape
         Client            = $Client
         LatencyMs         = $LatencyMs
         Rows              = $Rows
@@ -615,6 +626,16 @@ try {
         $results.Add((Invoke-MeasuredRun -Scenario A -Client Module -Rows $p.ModuleRows -LatencyMs $lat))
         $results.Add((Invoke-MeasuredRun -Scenario A -Client Plain -Rows $p.PlainRows -LatencyMs $lat))
         $results.Add((Invoke-MeasuredRun -Scenario A -Client Parallel -Rows $p.ParallelRows -LatencyMs $lat))
+    }
+
+    if ($Scenario -contains 'L') {
+        $null = Get-LeadCsv -Count $LimiterRows
+        foreach ($shape in $LimiterShapes) {
+            $null = Set-LeadspaceSimulatorConfig -Simulator $Sim -Config @{ rate = $Limit; rateWindow = $shape; latencyMs = $LimiterLatencyMs; jitterMs = $LimiterJitterMs }
+            Write-Host "Scenario L: $Limit calls/s, --rate-window $shape, latency $LimiterLatencyMs ± $LimiterJitterMs ms" -ForegroundColor Cyan
+            $results.Add((Invoke-MeasuredRun -Scenario L -Client Module -Rows $LimiterRows -LatencyMs $LimiterLatencyMs -Shape $shape))
+        }
+        $null = Set-LeadspaceSimulatorConfig -Simulator $Sim -Config @{ rateWindow = 'sliding' }
     }
 
     if ($Scenario -contains 'C') {
@@ -845,6 +866,32 @@ Add-Target "Memory per distinct row ≤ 150 bytes (peak working set, $(Format-N 
 Add-Target 'Replay of a finished 100,000-row journal ≥ 5,000 rows/s with zero calls' "$(Format-N $cReplay.RowsPerSec 0) rows/s, $($cReplay.Calls) calls" ($cReplay.RowsPerSec -ge 5000 -and $cReplay.Calls -eq 0)
 }
 
+if ($Scenario -contains 'L') {
+    $md.Add("## Scenario L: limiter shapes ($Limit calls/s, $LimiterRows distinct rows, $LimiterLatencyMs ± $LimiterJitterMs ms)")
+    $md.Add('')
+    $md.Add('| Limiter (`--rate-window`) | Rows | Elapsed (s) | Rows/s | Share of 30/s | Calls | 429s | 429 share | Lost | Not enriched | Duplicate charges | Server: most accepted in 1 s |')
+    $md.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    $describe = @{ sliding = 'sliding (strict 1 s window)'; fixed = 'fixed (per wall-clock second)'; tokenbucket = 'tokenbucket (30 tokens, refilled 30/s)'; leaky = 'leaky (no burst: one call per 33.3 ms)' }
+    foreach ($r in $results | Where-Object { $_.Scenario -eq 'L' }) {
+        $share = $r.RowsPerSec / $Limit
+        $share429 = if ($r.Calls -gt 0) { $r.Status429 / $r.Calls } else { 0 }
+        $md.Add("| $($describe[$r.Shape]) | $($r.Rows) | $(Format-N $r.ElapsedSec 1) | $(Format-N $r.RowsPerSec 1) | $(Format-Pct $share) | $($r.Calls) | $($r.Status429) | $(Format-Pct $share429) | $($r.Lost) | $($r.NotEnriched) | $($r.DuplicateCharges) | $($r.MaxInWindow) |")
+        if ($r.Shape -eq 'leaky') {
+            Add-Target 'Scenario L, leaky without burst: ≥ 87 % of the limit' (Format-Pct $share) ($share -ge 0.87)
+            Add-Target 'Scenario L, leaky without burst: ≤ 3 % 429s' (Format-Pct $share429) ($share429 -le 0.03)
+        }
+        else {
+            Add-Target "Scenario L, $($r.Shape): ≥ 93 % of the limit" (Format-Pct $share) ($share -ge 0.93)
+            Add-Target "Scenario L, $($r.Shape): no 429s" "$($r.Status429)" ($r.Status429 -eq 0)
+        }
+        Add-Target "Scenario L, $($r.Shape): zero rows lost or not enriched, zero duplicate charges" "$($r.Lost) lost, $($r.NotEnriched) not enriched, $($r.DuplicateCharges) duplicates" ($r.Lost -eq 0 -and $r.NotEnriched -eq 0 -and $r.DuplicateCharges -eq 0)
+    }
+    $md.Add('')
+    $md.Add('- Rows/s as in scenario A (end to end: Import-Csv to the end of Export-Csv, so one latency of the last call is included).')
+    $md.Add('- 429 share = 429 answers ÷ calls at the simulator. Every row still ends enriched: a 429 is retried.')
+    $md.Add('')
+}
+
 $md.Add('## Targets')
 $md.Add('')
 $md.Add('| Target | Measured | Result |')
@@ -859,7 +906,7 @@ $md.Add('| Run | Calls | Successes | 429s | Retries | Failures | Effective rate 
 $md.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 foreach ($r in $results | Where-Object { $_.Client -eq 'Module' }) {
     $s = $r.RateStatus
-    $label = if ($r.Scenario -eq 'A') { "A, $($r.LatencyMs) ms" } elseif ($r.Scenario -eq 'D') { "D, $(Format-N $r.Rows 0) rows" } else { 'B, overhead' }
+    $label = if ($r.Scenario -eq 'A') { "A, $($r.LatencyMs) ms" } elseif ($r.Scenario -eq 'D') { "D, $(Format-N $r.Rows 0) rows" } elseif ($r.Scenario -eq 'L') { "L, $($r.Shape)" } else { 'B, overhead' }
     $md.Add("| $label | $($s.Calls) | $($s.Successes) | $($s.RateLimited) | $($s.Retries) | $($s.Failures) | $($s.EffectiveRate) / $($s.ConfiguredRate) | $(Format-N ([double]$s.LatencyP50Ms) 0) / $(Format-N ([double]$s.LatencyP95Ms) 0) | $($r.MaxInWindow) | $($r.PeakConcurrency) | $($r.StatusCounts) |")
 }
 $md.Add('')

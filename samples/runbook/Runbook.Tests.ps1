@@ -309,6 +309,9 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         Set-SimulatorConfig @{ latencyMs = 500 }
 
         $p = Start-Runbook $case.Args
+        # A fresh pwsh can take long to start on a busy machine: the one-minute guard starts at the run's first call.
+        $startup = [DateTime]::UtcNow.AddSeconds(300)
+        while (-not $p.HasExited -and (Get-SimulatorStats).calls -lt 1 -and [DateTime]::UtcNow -lt $startup) { Start-Sleep -Milliseconds 50 }
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while ((Get-SimulatorStats).creditsCharged -lt 50) {
             if ($p.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "The run ended before it could be killed: $((Wait-Runbook $p).Text)" }
@@ -354,7 +357,8 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         Set-SimulatorConfig @{ latencyMs = 600000 }
 
         $first = Start-Runbook $case.Args
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        # Only a guard against a run that never starts: a fresh pwsh can take minutes to start on a busy machine.
+        $deadline = [DateTime]::UtcNow.AddSeconds(300)
         while ((Get-SimulatorStats).calls -lt 1) {
             if ($first.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "The first run ended early: $((Wait-Runbook $first).Text)" }
             Start-Sleep -Milliseconds 50

@@ -10,7 +10,7 @@ internal enum Admission
 }
 
 /// <summary>
-/// Rate window + concurrency cap + the "max accepted in any trailing second" statistic, all under one lock.
+/// Rate window (sliding, fixed, leaky without burst, token bucket) + concurrency cap + the "max accepted in any trailing second" statistic, all under one lock.
 /// Times are <see cref="Stopwatch"/> ticks (monotonic) for the sliding computations and Unix milliseconds for
 /// fixed (wall-clock) windows; both are passed in so the logic can be tested with synthetic clocks.
 /// </summary>
@@ -28,6 +28,11 @@ internal sealed class AdmissionGate
 
     private long _fixedWindowIndex = long.MinValue;
     private int _fixedCount;
+
+    // Leaky bucket without burst: the last accepted call (ticks); token bucket: tokens left at _tokensAt.
+    private long? _lastAcceptedTicks;
+    private double _tokens = double.NaN;   // NaN: full (no call yet)
+    private long _tokensAt;
     private int _admitted;
     private int _maxAcceptedInAnyWindow;
     private long _accepted;
@@ -53,11 +58,34 @@ internal sealed class AdmissionGate
                 _window.Dequeue();
             }
 
+            // Token bucket: refilled continuously at rate per window, never above rate tokens.
+            if (rate > 0)
+            {
+                _tokens = double.IsNaN(_tokens) ? rate : Math.Min(rate, _tokens + (double)(nowTicks - _tokensAt) * rate / windowTicks);
+            }
+            _tokensAt = nowTicks;
+
             if (rate > 0)
             {
                 if (mode == RateWindowMode.Sliding)
                 {
                     if (_window.Count >= rate)
+                    {
+                        return Admission.RateLimited;
+                    }
+                }
+                else if (mode == RateWindowMode.Leaky)
+                {
+                    // One emission interval (window / rate) since the last accepted call, no burst; a refused call
+                    // leaves no trace (nginx limit_req without burst).
+                    if (_lastAcceptedTicks is { } last && (nowTicks - last) * rate < windowTicks)
+                    {
+                        return Admission.RateLimited;
+                    }
+                }
+                else if (mode == RateWindowMode.TokenBucket)
+                {
+                    if (_tokens < 1)
                     {
                         return Admission.RateLimited;
                     }
@@ -85,8 +113,13 @@ internal sealed class AdmissionGate
             Interlocked.Increment(ref _admitted);
             Interlocked.Increment(ref _accepted);
 
-            // Both counters are kept in every mode so switching modes at runtime stays consistent.
+            // Every mode's state is kept in every mode so switching modes at runtime stays consistent.
             _window.Enqueue(nowTicks);
+            _lastAcceptedTicks = nowTicks;
+            if (rate > 0)
+            {
+                _tokens = Math.Max(0, _tokens - 1);
+            }
             var index2 = nowUnixMs / windowMs;
             if (index2 != _fixedWindowIndex)
             {
@@ -119,6 +152,8 @@ internal sealed class AdmissionGate
             _statsWindow.Clear();
             _fixedWindowIndex = long.MinValue;
             _fixedCount = 0;
+            _lastAcceptedTicks = null;
+            _tokens = double.NaN;
             _maxAcceptedInAnyWindow = 0;
             Interlocked.Exchange(ref _accepted, 0);
         }

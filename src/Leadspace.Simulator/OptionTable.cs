@@ -41,7 +41,7 @@ internal static class OptionTable
         new("oauth-secret", "SECRET", "OAuth secret (pass)", o => o.OAuthSecret, (o, v) => o.OAuthSecret = Str(v)),
         new("oauth-token-lifetime", "SECONDS", "lifetime of OAuth access tokens (fractions allowed)", o => o.OAuthTokenLifetime, (o, v) => o.OAuthTokenLifetime = Dbl(v, 0, double.MaxValue)),
         new("rate", "N", "accepted calls per rate window (0 = unlimited)", o => o.Rate, (o, v) => o.Rate = Int(v, 0, int.MaxValue)),
-        new("rate-window", "sliding|fixed", "sliding: at most N accepted in ANY trailing window; fixed: per wall-clock window", o => o.RateWindow.ToString().ToLowerInvariant(), (o, v) => o.RateWindow = Enum<RateWindowMode>(v)),
+        new("rate-window", "sliding|fixed|leaky|tokenbucket", "sliding: at most N accepted in ANY trailing window; fixed: per wall-clock window; leaky: no burst, one call per window/N; tokenbucket: N tokens, refilled at N per window", o => o.RateWindow.ToString().ToLowerInvariant(), (o, v) => o.RateWindow = Enum<RateWindowMode>(v)),
         new("rate-window-ms", "MS", "length of the rate window in ms", o => o.RateWindowMs, (o, v) => o.RateWindowMs = Int(v, 1, int.MaxValue)),
         new("retry-after", "SECONDS", "send Retry-After: SECONDS on every 429 (default: no header; 'none' clears)", o => o.RetryAfter, (o, v) => o.RetryAfter = v is null || v.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : Int(v, 0, int.MaxValue)),
         new("max-concurrency", "N", "admitted requests in flight before 429 (0 = unlimited)", o => o.MaxConcurrency, (o, v) => o.MaxConcurrency = Int(v, 0, int.MaxValue)),

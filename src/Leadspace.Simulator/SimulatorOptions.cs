@@ -10,6 +10,15 @@ public enum RateWindowMode
     /// <summary>At most <see cref="SimulatorOptions.Rate"/> accepted calls per wall-clock window
     /// (per calendar second with the default 1000 ms window).</summary>
     Fixed,
+
+    /// <summary>A leaky bucket that allows no burst (nginx <c>limit_req</c> without <c>burst</c>, an API gateway's
+    /// spike arrest): a call is accepted only if at least one emission interval (window ÷ rate, 33.3 ms at 30 per
+    /// second) has passed since the last accepted call.</summary>
+    Leaky,
+
+    /// <summary>A token bucket holding up to <see cref="SimulatorOptions.Rate"/> tokens (a full window's worth of
+    /// burst), refilled continuously at rate per window; each accepted call takes one token.</summary>
+    TokenBucket,
 }
 
 /// <summary>Body shape of the simulator's 400 / 401 / 427 answers.</summary>

@@ -238,6 +238,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
         return new SimulatorStats
         {
             Calls = Interlocked.Read(ref _calls),
+            InFlight = Volatile.Read(ref _inFlight),
             StatusCounts = counts,
             CreditsCharged = Interlocked.Read(ref _creditsCharged),
             ChargesByExternalId = charges,

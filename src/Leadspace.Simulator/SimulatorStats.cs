@@ -29,6 +29,9 @@ public sealed class SimulatorStats
     /// <summary>Largest number of enrichment requests in flight at once.</summary>
     public int PeakConcurrency { get; init; }
 
+    /// <summary>Enrichment requests being handled right now (a call whose client went away still finishes and is charged).</summary>
+    public int InFlight { get; init; }
+
     /// <summary>Requests to /oauth/authorize (any outcome).</summary>
     public long OAuthCalls { get; init; }
 
@@ -70,6 +73,7 @@ public sealed class SimulatorStats
         w.WriteNumber("accepted", Accepted);
         w.WriteNumber("maxAcceptedInAnyWindow", MaxAcceptedInAnyWindow);
         w.WriteNumber("peakConcurrency", PeakConcurrency);
+        w.WriteNumber("inFlight", InFlight);
         w.WriteNumber("oauthCalls", OAuthCalls);
         w.WriteNumber("dropped", Dropped);
         w.WriteNumber("slow", Slow);

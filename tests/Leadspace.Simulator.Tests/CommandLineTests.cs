@@ -37,6 +37,16 @@ public sealed class CommandLineTests
         Assert.False(o.ExitOnStdinEof);
     }
 
+    [Theory]
+    [InlineData("sliding", RateWindowMode.Sliding)]
+    [InlineData("fixed", RateWindowMode.Fixed)]
+    [InlineData("leaky", RateWindowMode.Leaky)]
+    [InlineData("tokenbucket", RateWindowMode.TokenBucket)]
+    public void EveryRateWindowShapeParses(string value, RateWindowMode expected)
+    {
+        Assert.Equal(expected, OptionTable.Parse(["--rate-window", value], out _).RateWindow);
+    }
+
     [Fact]
     public void EveryOptionParses()
     {

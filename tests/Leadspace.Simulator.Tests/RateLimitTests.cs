@@ -74,6 +74,61 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public void LeakyBucketAllowsNoBurstOneCallPerEmissionInterval()
+    {
+        // 30 per second without burst (nginx limit_req, no burst): one call per 33.3 ms, measured from the last accepted one.
+        var g = new AdmissionGate();
+        var t0 = 20 * F;
+        Admission At(double ms) => g.TryAdmit(30, RateWindowMode.Leaky, 1000, 0, t0 + Ms(ms), 0);
+
+        Assert.Equal(Admission.Accepted, At(0));
+        Assert.Equal(Admission.RateLimited, At(0));      // no burst at all, not even a second call at the start
+        Assert.Equal(Admission.RateLimited, At(33.3));   // a hair early
+        Assert.Equal(Admission.Accepted, At(33.4));
+        Assert.Equal(Admission.RateLimited, At(50));     // refused calls leave no trace…
+        Assert.Equal(Admission.Accepted, At(66.8));      // …so the next slot is still one interval after the last accepted one
+        // Evenly paced at exactly the interval, a whole second passes: 30 calls, never a 429.
+        for (var i = 1; i <= 30; i++)
+        {
+            Assert.Equal(Admission.Accepted, At(66.8 + i * (1000.0 / 30 + 0.01)));
+        }
+        Assert.Equal(3, g.Accepted - 30);
+        Assert.Equal(30, g.MaxAcceptedInAnyWindow);      // evenly spaced: never more than the rate in any second
+        for (var i = 0; i < 200; i++)
+        {
+            g.Release();
+        }
+    }
+
+    [Fact]
+    public void TokenBucketAllowsABurstOfRateThenRefillsContinuously()
+    {
+        var g = new AdmissionGate();
+        var t0 = 30 * F;
+        Admission At(double ms) => g.TryAdmit(5, RateWindowMode.TokenBucket, 1000, 0, t0 + Ms(ms), 0);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(Admission.Accepted, At(0));     // a full bucket: five at once
+        }
+        Assert.Equal(Admission.RateLimited, At(0));
+        Assert.Equal(Admission.RateLimited, At(199));    // one token per 200 ms
+        Assert.Equal(Admission.Accepted, At(200));
+        Assert.Equal(Admission.RateLimited, At(300));
+        Assert.Equal(Admission.Accepted, At(400));
+        // After a long pause the bucket holds five again, never more.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(Admission.Accepted, At(10_000));
+        }
+        Assert.Equal(Admission.RateLimited, At(10_000));
+        for (var i = 0; i < 200; i++)
+        {
+            g.Release();
+        }
+    }
+
+    [Fact]
     public void MaxAcceptedStatisticIsATrueSlidingComputation()
     {
         var g = new AdmissionGate();

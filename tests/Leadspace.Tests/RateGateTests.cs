@@ -59,13 +59,106 @@ public class RateGateTests
         var gate = new RateGate(30, null, time.Clock, time.Delay);
         await gate.WaitAsync(CancellationToken.None);
         gate.Penalize(null);
-        Assert.InRange(gate.EffectiveRequestsPerSecond, 20.9, 21.1);
+        Assert.InRange(gate.EffectiveRequestsPerSecond, 26.9, 27.1);   // a tenth off…
         gate.Penalize(null); // within half a second: the same signal
-        Assert.InRange(gate.EffectiveRequestsPerSecond, 20.9, 21.1);
-        time.Advance(2.0);
-        Assert.True(gate.EffectiveRequestsPerSecond > 21.5);
-        time.Advance(10.0);
+        Assert.InRange(gate.EffectiveRequestsPerSecond, 26.9, 27.1);
+        time.Advance(1.0);
+        Assert.InRange(gate.EffectiveRequestsPerSecond, 27.8, 28.0);   // …3 % of the limit back per second…
+        time.Advance(2.4);
+        Assert.Equal(30, gate.EffectiveRequestsPerSecond, 3);           // …whole again 3.4 seconds after the 429
+        // Repeated 429s, each after the last one's half second: the rate falls, never below a quarter of the limit.
+        for (int i = 0; i < 100; i++) { time.Advance(0.51); gate.Penalize(null); }
+        Assert.InRange(gate.EffectiveRequestsPerSecond, 7.5, 7.6);
+    }
+
+    /// <summary>Grants of a run of <paramref name="seconds"/> at 30/s, the first three cold; <paramref name="on429"/>
+    /// is called with the gate once, at second <paramref name="at"/>.</summary>
+    private static async Task<List<long>> Run30(FakeTime time, RateGate gate, double seconds, double at = -1, Action<RateGate>? on429 = null)
+    {
+        var grants = new List<long>();
+        long start = time.Now, end = time.Now + (long)(seconds * Stopwatch.Frequency);
+        bool penalized = false;
+        for (int i = 0; time.Now < end; i++)
+        {
+            bool isCold = i < 3;
+            await gate.WaitAsync(default, () => isCold);
+            grants.Add(time.Now);
+            if (!penalized && at >= 0 && time.Now - start >= at * Stopwatch.Frequency) { penalized = true; on429!(gate); }
+        }
+        return grants;
+    }
+
+    [Fact]
+    public async Task PacesEvenlyAfterTheColdStart()
+    {
+        // Against a limiter that allows no burst (a leaky bucket: one call per 33.3 ms at 30/s) no two grants may
+        // be closer than 1 / rate, however late a timer fired; and pacing must not cost throughput.
+        var time = new FakeTime { Oversleep = d => TimeSpan.FromMilliseconds(d.TotalMilliseconds % 3 < 1.5 ? 0.9 : 0.2) };
+        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var grants = await Run30(time, gate, 20);
+        long minGap = Stopwatch.Frequency / 30;
+        var gaps = grants.Zip(grants.Skip(1), (a, b) => b - a).ToList();
+        Assert.True(gaps.Min() >= minGap, $"closest grants {gaps.Min() * 1000.0 / Stopwatch.Frequency:0.00} ms apart");
+        // Even: after the cold start's first window, no gap longer than 1/30 s plus 4 ms (a late timer's share).
+        var steady = gaps.Skip(40).ToList();
+        Assert.True(steady.Max() <= minGap + Stopwatch.Frequency * 4 / 1000, $"widest steady gap {steady.Max() * 1000.0 / Stopwatch.Frequency:0.00} ms");
+        Assert.True(MaxInAnyWindow(grants, 1.0) <= 30);
+        double rate = (grants.Count - 1) / ((grants[^1] - grants[0]) / (double)Stopwatch.Frequency);
+        Assert.True(rate >= 30 * 0.95, $"paced at {rate:0.00}/s");
+    }
+
+    [Fact]
+    public async Task ASingle429DoesNotCostARateCutForTheRestOfTheRun()
+    {
+        var calmTime = new FakeTime();
+        var calm = await Run30(calmTime, new RateGate(30, null, calmTime.Clock, calmTime.Delay), 20);
+        var time = new FakeTime();
+        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var grants = await Run30(time, gate, 20, at: 5, on429: g => g.Penalize(null));
+        // One 429 without Retry-After costs a few calls (a tenth of the rate, back in about three seconds), not a
+        // third of the rate for seconds on end (the old ×0.7 with a slow climb cost about 20 calls).
+        Assert.InRange(calm.Count - grants.Count, 0, 6);
+        // The last ten seconds run at the full rate again.
+        long tenSeconds = 10 * Stopwatch.Frequency;
+        int lastTen = grants.Count(t => t > grants[^1] - tenSeconds);
+        int calmLastTen = calm.Count(t => t > calm[^1] - tenSeconds);
+        Assert.InRange(lastTen, calmLastTen - 1, calmLastTen + 1);
         Assert.Equal(30, gate.EffectiveRequestsPerSecond, 3);
+    }
+
+    [Fact]
+    public async Task ARetryAfterCostsWhatItSays()
+    {
+        // A 429 with Retry-After: 0.5 pauses every caller half a second, plus the small step: about 15 + 5 calls.
+        var calmTime = new FakeTime();
+        var calm = await Run30(calmTime, new RateGate(30, null, calmTime.Clock, calmTime.Delay), 20);
+        var time = new FakeTime();
+        var grants = await Run30(time, new RateGate(30, null, time.Clock, time.Delay), 20, at: 5, on429: g => g.Penalize(TimeSpan.FromSeconds(0.5)));
+        Assert.InRange(calm.Count - grants.Count, 14, 22);
+    }
+
+    [Fact]
+    public async Task ALeakyBucketWithoutBurstIsMetWithFew429s()
+    {
+        // A server that allows no burst (nginx limit_req without burst): a call is refused unless 1/30 s passed since
+        // the last accepted one. Each call reaches it 0-3 ms after its grant (network and scheduling jitter), a late
+        // timer wakes the gate 0-1 ms late, and each 429 is reported to the gate and its row sent again.
+        var rnd = new Random(19);
+        var time = new FakeTime { Oversleep = _ => TimeSpan.FromMilliseconds(rnd.NextDouble()) };
+        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        long interval = Stopwatch.Frequency / 30, lastAccepted = long.MinValue / 2, start = time.Now;
+        int done = 0, calls = 0, refused = 0;
+        while (done < 900)
+        {
+            await gate.WaitAsync(default);
+            calls++;
+            long arrival = time.Now + (long)(rnd.NextDouble() * 0.003 * Stopwatch.Frequency);
+            if (arrival - lastAccepted >= interval) { lastAccepted = Math.Max(arrival, lastAccepted); done++; }
+            else { refused++; gate.Penalize(null); }
+        }
+        double rate = done / ((time.Now - start) / (double)Stopwatch.Frequency);
+        Assert.True(rate >= 30 * 0.87, $"{rate:0.0} rows/s");
+        Assert.True(refused <= 0.03 * calls, $"{refused} of {calls} calls refused");
     }
 
     [Fact]

@@ -3,35 +3,180 @@
 .SYNOPSIS
     Runs every tests/Pester/*.Tests.ps1, and the sample runbook's samples/runbook/Runbook.Tests.ps1, against the built
     module (called by build.ps1 -Task Test in a fresh pwsh).
+.DESCRIPTION
+    The test files are independent (each starts its own simulators, stores and child processes on free ports, and
+    works in its own temporary folders) and mostly wait on simulated latency, so they run in parallel: one fresh pwsh
+    per file, at most -Workers at a time, the longest files first. The three longest files are cut in shards (their
+    tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
+    the end. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
+    file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
+    summary (crashed, killed, lost) counts as a failure, never as a pass.
 #>
+[CmdletBinding(DefaultParameterSetName = 'Suite')]
 param(
     [Parameter(Mandatory)][string] $PesterPath,
     [Parameter(Mandatory)][string] $ModulePath,
     [Parameter(Mandatory)][string] $SummaryPath,
-    [string] $ResultPath,
+    # Where each file's NUnit XML (and the children's summaries) are written.
+    [string] $ResultDirectory,
     # out/packages, written by build.ps1 -Task Package (Package.Tests.ps1 and Runbook.Tests.ps1 install from it)
-    [string] $PackagePath
+    [string] $PackagePath,
+    # Test files run at once (default: $env:LEADSPACE_PESTER_WORKERS, else 4); 1 runs them one after the other.
+    [Parameter(ParameterSetName = 'Suite')]
+    [int] $Workers = $(if ($env:LEADSPACE_PESTER_WORKERS) { [int] $env:LEADSPACE_PESTER_WORKERS } else { 4 }),
+    # Only the files whose names match one of these wildcards (e.g. 'Journal*'); default all.
+    [Parameter(ParameterSetName = 'Suite')]
+    [string[]] $Include = @('*'),
+
+    # ---- Internal: one child run of the given files. ----
+    [Parameter(Mandatory, ParameterSetName = 'Child')][switch] $Child,
+    [Parameter(Mandatory, ParameterSetName = 'Child')][string[]] $Path,
+    # Only these tests of the file ('path:line' of each It, Pester's Filter.Line), joined by '|'; default all.
+    [Parameter(ParameterSetName = 'Child')][string] $Line,
+    [Parameter(ParameterSetName = 'Child')][string] $ResultPath
 )
 $ErrorActionPreference = 'Stop'
-Import-Module $PesterPath -Force
 $env:LEADSPACE_TEST_MODULE = (Resolve-Path $ModulePath).Path
 if ($PackagePath) { $env:LEADSPACE_TEST_PACKAGES = (Resolve-Path $PackagePath).Path }
 
-$config = New-PesterConfiguration
-# Resolve-Path: a moved or deleted sample test fails the suite instead of silently running fewer tests.
-$config.Run.Path = @($PSScriptRoot, (Resolve-Path (Join-Path $PSScriptRoot '../../samples/runbook/Runbook.Tests.ps1')).Path)
-$config.Run.PassThru = $true
-$config.Output.Verbosity = 'Detailed'
-if ($ResultPath) {
-    $config.TestResult.Enabled = $true
-    $config.TestResult.OutputPath = $ResultPath
-    $config.TestResult.OutputFormat = 'NUnitXml'
+function Write-Summary([string] $Target, $Passed, $Failed, $Skipped, $Tests, $FailedNames) {
+    [pscustomobject]@{ Passed = $Passed; Failed = $Failed; Skipped = $Skipped; Tests = @($Tests); FailedTests = @($FailedNames) } |
+        ConvertTo-Json -Depth 4 | Set-Content -Path $Target -Encoding utf8
 }
-# Only Pester's own result object counts: anything else a test file lets fall into the pipeline is ignored.
-$result = @(Invoke-Pester -Configuration $config) | Where-Object { $_ -is [Pester.Run] } | Select-Object -Last 1
-if ($null -eq $result) { throw 'Invoke-Pester returned no result.' }
-$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
-    ConvertTo-Json | Set-Content -Path $SummaryPath -Encoding utf8
-if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
+
+if ($Child) {
+    Import-Module $PesterPath -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = $Path
+    if ($Line) { $config.Filter.Line = @($Line -split '\|') }
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    if ($ResultPath) {
+        $config.TestResult.Enabled = $true
+        $config.TestResult.OutputPath = $ResultPath
+        $config.TestResult.OutputFormat = 'NUnitXml'
+    }
+    # Only Pester's own result object counts: anything else a test file lets fall into the pipeline is ignored.
+    $result = @(Invoke-Pester -Configuration $config) | Where-Object { $_ -is [Pester.Run] } | Select-Object -Last 1
+    if ($null -eq $result) { throw 'Invoke-Pester returned no result.' }
+    $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    $tests = foreach ($t in $result.Tests) {
+        [pscustomobject]@{ Name = $t.ExpandedPath; File = Split-Path -Leaf $t.ScriptBlock.File; Result = "$($t.Result)"; Seconds = [math]::Round($t.Duration.TotalSeconds, 3) }
+    }
+    $failedNames = @($result.Failed | ForEach-Object { $_.ExpandedPath }) +
+        @($result.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block)" }) +
+        @($result.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
+    Write-Summary $SummaryPath $result.PassedCount $failed $result.SkippedCount $tests $failedNames
+    if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
+    exit 0
+}
+
+# ---- The suite: every file in its own child pwsh, at most $Workers at once ----
+if ($Workers -lt 1) { throw '-Workers must be at least 1.' }
+if (-not $ResultDirectory) { $ResultDirectory = Join-Path (Split-Path -Parent $SummaryPath) 'pester' }
+New-Item -ItemType Directory -Path $ResultDirectory -Force | Out-Null
+# Resolve-Path: a moved or deleted sample test fails the suite instead of silently running fewer tests.
+$files = @(@(Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | ForEach-Object FullName) +
+    @((Resolve-Path (Join-Path $PSScriptRoot '../../samples/runbook/Runbook.Tests.ps1')).Path) |
+    Where-Object { $leaf = Split-Path -Leaf $_; @($Include -split ',' | Where-Object { $leaf -like $_.Trim() }).Count -gt 0 })
+if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join ', ')." }
+# The longest files start first so the last to finish is a short one (seconds measured here, unloaded).
+$weight = @{ 'Runbook.Tests.ps1' = 90; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 70; 'Invoke.Tests.ps1' = 25
+    'Connect.Tests.ps1' = 12; 'HelpExamples.Tests.ps1' = 9; 'Output.Tests.ps1' = 6; 'Package.Tests.ps1' = 5 }
+# Shards per file: the tests (It blocks, by line) are dealt out in turn, so the long ones land in different shards.
+$shards = @{ 'Runbook.Tests.ps1' = 2; 'RateLimitStore.Tests.ps1' = 3; 'Journal.Tests.ps1' = 2 }
+$units = foreach ($file in $files) {
+    $leaf = Split-Path -Leaf $file
+    $w = if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { 1 }
+    $name = [IO.Path]::GetFileNameWithoutExtension($file)
+    $count = if ($shards.ContainsKey($leaf)) { $shards[$leaf] } else { 1 }
+    if ($count -le 1) { [pscustomobject]@{ File = $file; Name = $name; Line = ''; Weight = $w }; continue }
+    $ast = [Management.Automation.Language.Parser]::ParseFile($file, [ref] $null, [ref] $null)
+    $lines = @($ast.FindAll({ param($a) $a -is [Management.Automation.Language.CommandAst] -and $a.GetCommandName() -eq 'It' }, $true) |
+        ForEach-Object { $_.Extent.StartLineNumber } | Sort-Object)
+    for ($k = 0; $k -lt $count; $k++) {
+        $mine = @(for ($i = $k; $i -lt $lines.Count; $i += $count) { "${file}:$($lines[$i])" })
+        if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count } }
+    }
+}
+$queue = [Collections.Generic.Queue[object]]::new()
+$units | Sort-Object Weight -Descending | ForEach-Object { $queue.Enqueue($_) }
+
+$process = [Environment]::ProcessPath
+$pwsh = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
+$running = [Collections.Generic.List[object]]::new()
+$done = [Collections.Generic.List[object]]::new()
+$clock = [Diagnostics.Stopwatch]::StartNew()
+Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh." -ForegroundColor Cyan
+try {
+    while ($queue.Count -gt 0 -or $running.Count -gt 0) {
+        while ($queue.Count -gt 0 -and $running.Count -lt $Workers) {
+            $unit = $queue.Dequeue()
+            $file = $unit.File
+            $name = $unit.Name
+            $summary = Join-Path $ResultDirectory "$name.json"
+            Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
+            $psi = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+            $psi.UseShellExecute = $false
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $PSCommandPath, '-Child',
+                '-Path', $file, '-PesterPath', $PesterPath, '-ModulePath', $env:LEADSPACE_TEST_MODULE, '-SummaryPath', $summary,
+                '-ResultPath', (Join-Path $ResultDirectory "$name.xml"))
+            if ($env:LEADSPACE_TEST_PACKAGES) { $arguments += @('-PackagePath', $env:LEADSPACE_TEST_PACKAGES) }
+            if ($unit.Line) { $arguments += @('-Line', $unit.Line) }
+            foreach ($a in $arguments) { $psi.ArgumentList.Add([string] $a) }
+            $p = [Diagnostics.Process]::Start($psi)
+            $running.Add([pscustomobject]@{ File = $file; Name = $name; Summary = $summary; Process = $p
+                    Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync(); Clock = [Diagnostics.Stopwatch]::StartNew() })
+        }
+        $finished = @($running | Where-Object { $_.Process.HasExited })
+        if ($finished.Count -eq 0) { Start-Sleep -Milliseconds 100; continue }
+        foreach ($r in $finished) {
+            $r.Process.WaitForExit()
+            $null = $running.Remove($r)
+            $seconds = $r.Clock.Elapsed.TotalSeconds
+            Write-Host ''
+            Write-Host ("==== {0} (exit {1}, {2:N1} s) ====" -f $r.Name, $r.Process.ExitCode, $seconds) -ForegroundColor Cyan
+            Write-Host $r.Out.Result.TrimEnd()
+            if ($r.Err.Result.Trim()) { Write-Host $r.Err.Result.TrimEnd() -ForegroundColor Red }
+            $s = $null
+            if (Test-Path -LiteralPath $r.Summary) { try { $s = Get-Content -LiteralPath $r.Summary -Raw | ConvertFrom-Json } catch { $s = $null } }
+            $done.Add([pscustomobject]@{ Name = $r.Name; File = $r.File; Exit = $r.Process.ExitCode; Seconds = $seconds; Summary = $s })
+            $r.Process.Dispose()
+        }
+    }
+}
+finally {
+    foreach ($r in $running) {
+        if (-not $r.Process.HasExited) { $r.Process.Kill($true); $null = $r.Process.WaitForExit(10000) }
+        $r.Process.Dispose()
+    }
+}
+
+$passed = 0; $failed = 0; $skipped = 0
+$tests = [Collections.Generic.List[object]]::new()
+$failedNames = [Collections.Generic.List[string]]::new()
+foreach ($d in $done) {
+    $s = $d.Summary
+    if ($null -eq $s -or $null -eq $s.Passed -or $null -eq $s.Failed) {
+        # No readable summary: the file crashed or its result was lost. Never report that as a pass.
+        Write-Host "$($d.Name): no readable summary (exit $($d.Exit)): counted as a failure." -ForegroundColor Red
+        $failed++
+        $failedNames.Add("$($d.Name) (no result)")
+        continue
+    }
+    $passed += [int] $s.Passed; $failed += [int] $s.Failed; $skipped += [int] $s.Skipped
+    foreach ($t in @($s.Tests)) { if ($t) { $tests.Add($t) } }
+    foreach ($n in @($s.FailedTests)) { if ($n) { $failedNames.Add("$n") } }
+    if ($d.Exit -ne 0 -and [int] $s.Failed -eq 0) { $failed++; $failedNames.Add("$($d.Name) (exit $($d.Exit))") }
+}
+Write-Summary $SummaryPath $passed $failed $skipped $tests $failedNames
+Write-Host ''
+Write-Host ("Pester parts (wall {0:N1} s):" -f $clock.Elapsed.TotalSeconds)
+foreach ($d in $done | Sort-Object Seconds -Descending) {
+    $counts = if ($d.Summary) { "$($d.Summary.Passed) passed, $($d.Summary.Failed) failed" } else { 'no result' }
+    Write-Host ("  {0,7:N1} s  {1}  ({2})" -f $d.Seconds, $d.Name, $counts)
+}
+if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 exit 0

@@ -395,8 +395,12 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $caught = $null
             try { 1..40 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue | Out-Null }
             catch { $caught = $_ }
-            Start-Sleep -Milliseconds 1600   # let the simulator finish (and charge) the calls it is still working on
-            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            # Let the simulator finish (and charge) the calls it is still working on: wait until none is in flight.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (($stats = Get-LeadspaceSimulatorStats -Simulator $sim).inFlight -gt 0) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "The simulator still has $($stats.inFlight) call(s) in flight." }
+                Start-Sleep -Milliseconds 50
+            }
             $stats.duplicateCharges | Should -Be 0
             $stats.creditsCharged | Should -BeLessOrEqual 40
             ($warned -join ' ') | Should -Match 'no longer resent.*-TimeoutSec'
@@ -502,8 +506,14 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $ps = [powershell]::Create()
             try {
                 $null = $ps.AddScript("Import-Module '$ModulePath'; Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force) -BaseUri '$($sim.BaseUri)'; 1..100 | ForEach-Object { [pscustomobject]@{ Company = `"C`$_`" } } | Invoke-LeadspaceEnrichment")
+                $callsBefore = (Get-LeadspaceSimulatorStats -Simulator $sim).calls
                 $handle = $ps.BeginInvoke()
-                Start-Sleep -Seconds 2
+                # Stop once the run is under way: its calls are waiting on the simulator's 10-second answers.
+                $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                while ((Get-LeadspaceSimulatorStats -Simulator $sim).calls -le $callsBefore) {
+                    if ([DateTime]::UtcNow -gt $deadline) { throw 'The run never sent a call.' }
+                    Start-Sleep -Milliseconds 50
+                }
                 $watch = [Diagnostics.Stopwatch]::StartNew()
                 $ps.Stop()
                 $watch.Stop()

@@ -64,14 +64,16 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
             }
         }
 
-        # The simulator finishes (and charges) calls whose client went away: wait until its books are closed.
+        # The simulator finishes (and charges) calls whose client went away: wait until its books are closed, that is
+        # until nothing is in flight there and no call came in since the last look (a request the kernel had taken but
+        # the server not yet started).
         function script:Get-SettledStats {
             $previous = -1
             while ($true) {
-                Start-Sleep -Milliseconds 600
                 $s = Get-LeadspaceSimulatorStats -Simulator $sim
-                if ($s.calls -eq $previous) { return $s }
-                $previous = $s.calls
+                if ($s.inFlight -eq 0 -and $s.calls -eq $previous) { return $s }
+                $previous = if ($s.inFlight -eq 0) { $s.calls } else { -1 }
+                Start-Sleep -Milliseconds 100
             }
         }
     }
@@ -92,11 +94,18 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
         $first = Join-Path $work 'kill-1.csv'
         $p = Start-RunProcess (Get-RunScript -In $samples -Out $first -Journal $journal)
         try {
+            # A fresh pwsh can take long to start on a busy machine: wait for the run's first call (or the process's
+            # end), then for 80 charges, so the one-minute guard times the run and not the start-up.
+            Wait-Until { $p.HasExited -or (Get-LeadspaceSimulatorStats -Simulator $sim).calls -ge 1 } -Seconds 300
             Wait-Until { (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged -ge 80 }
             $p.Kill($true)   # SIGKILL: no finally, no Dispose, no flush
             $p.WaitForExit(10000) | Out-Null
         }
-        finally { $p.Dispose() }
+        finally {
+            # Also when the wait failed: a run left going would keep charging the simulator through the next tests.
+            if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(10000) }
+            $p.Dispose()
+        }
         $atKill = Get-SettledStats
         $state = Get-JournalState $journal
         $state.Done | Should -BeGreaterThan 60

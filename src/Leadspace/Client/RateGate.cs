@@ -11,9 +11,11 @@ namespace Leadspace.Client
     /// The client-side rate limiter: a <see cref="RateLimiter"/> that guarantees that no trailing window of
     /// one second (plus a guard for network jitter) ever contains more than the configured number of
     /// grants, so a server counting with a strict sliding window never sees the limit exceeded. Grants are
-    /// paced (generic cell rate algorithm) so calls are spread over the second instead of bursting, with a
-    /// small burst allowance at high rates where timer resolution would otherwise cap throughput.
-    /// After a 429 the effective rate drops (multiplicatively) and recovers gradually.
+    /// paced evenly (generic cell rate algorithm, one grant per (1 s + guard) ÷ rate) and, below 40 calls per
+    /// second, never two closer than 1 ÷ rate, so a limiter that allows no burst at all (a leaky bucket, nginx
+    /// limit_req without burst) is met too; at high rates a small burst allowance stays, where timer resolution
+    /// would otherwise cap throughput. A 429 lowers the effective rate by a tenth (once per half second) and
+    /// the rate climbs back by 3 % of the limit per second, so one 429 costs about five calls, not seconds.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
     public sealed class RateGate : RateLimiter, IRateGate
@@ -28,8 +30,16 @@ namespace Leadspace.Client
         private long _tat;           // theoretical arrival time of the next grant (GCRA)
         private long _pausedUntil;   // set by Retry-After
         private long _lastPenalty;
+        private long _lastGrant;     // when the last grant happened (0: none yet)
         private double _rate;
-        private double _factor = 1.0;
+        private double _factor = 1.0;   // share of the rate in force right after the last penalty
+
+        /// <summary>A 429 multiplies the rate in force by this (at most once per half second)…</summary>
+        internal const double PenaltyFactor = 0.9;
+        /// <summary>…and the rate climbs back by this share of the limit per second from then on.</summary>
+        internal const double RecoveryPerSecond = 0.03;
+        /// <summary>Never below this share of the limit, however many 429s.</summary>
+        internal const double MinimumFactor = 0.25;
         private long _granted, _failed;
         private int _queued;
         private long _lastActivity;
@@ -64,7 +74,7 @@ namespace Leadspace.Client
         public double RequestsPerSecond { get { lock (_lock) return _rate; } }
 
         /// <summary>The limit in force now (lower than configured for a while after a 429).</summary>
-        public double EffectiveRequestsPerSecond { get { lock (_lock) { Recover(_clock()); return _rate * _factor; } } }
+        public double EffectiveRequestsPerSecond { get { lock (_lock) return _rate * FactorAt(_clock()); } }
 
         public long TotalGranted => Interlocked.Read(ref _granted);
         public int Queued => Volatile.Read(ref _queued);
@@ -105,10 +115,12 @@ namespace Leadspace.Client
             lock (_lock)
             {
                 long now = _clock();
-                // One penalty per half second: a burst of 429s from calls already in flight is one signal.
+                // One penalty per half second: a burst of 429s from calls already in flight is one signal. A 429
+                // without Retry-After says one call came too early: the step is small and short-lived (a tenth
+                // of the rate, back in about three seconds), so a handful of 429s cost a handful of calls.
                 if (now - _lastPenalty > TicksPerSecond / 2 || _lastPenalty == 0)
                 {
-                    _factor = Math.Max(0.25, _factor * 0.7);
+                    _factor = Math.Max(MinimumFactor, FactorAt(now) * PenaltyFactor);
                     _lastPenalty = now;
                 }
                 if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero)
@@ -121,32 +133,28 @@ namespace Leadspace.Client
             }
         }
 
-        private void Recover(long now)
+        /// <summary>The share of the rate in force at <paramref name="now"/>: linear recovery since the last penalty.</summary>
+        private double FactorAt(long now)
         {
-            // Gradual recovery: +10% of the limit per second without a 429, starting one second after it.
-            if (_factor < 1.0 && _lastPenalty != 0)
-            {
-                double since = (now - _lastPenalty) / TicksPerSecond - 1.0;
-                if (since > 0)
-                {
-                    _factor = Math.Min(1.0, _factor + 0.1 * since);
-                    _lastPenalty = now - (long)TicksPerSecond; // measured from here on
-                    if (_factor >= 1.0) _lastPenalty = 0;
-                }
-            }
+            if (_factor >= 1.0 || _lastPenalty == 0) return 1.0;
+            double since = Math.Max(0, (now - _lastPenalty) / TicksPerSecond);
+            return Math.Min(1.0, _factor + RecoveryPerSecond * since);
         }
 
         /// <summary>Earliest time the next grant may happen, and the pacing interval. Must hold the lock.</summary>
         private long Earliest(long now, out long interval)
         {
-            Recover(now);
-            double rate = _rate * _factor;
-            interval = (long)(TicksPerSecond / rate);
+            double rate = _rate * FactorAt(now);
+            long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
+            // Even pacing: one grant per window ÷ rate (34.2 ms at 30/s), the long-run rate the window allows,
+            // so the one-second ring below rarely binds and leaves no gap to be caught up in a bunch.
+            interval = (long)(window / rate);
             int burst = Math.Max(1, (int)(rate * 0.05));
             long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
-            long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
+            // Without burst, the tolerance only makes up a late timer: never two grants closer than 1 ÷ rate.
+            long minGap = burst == 1 && _lastGrant != 0 ? _lastGrant + (long)(TicksPerSecond / rate) : 0;
             long oldest = _ring[_ringHead];
-            return Math.Max(Math.Max(_tat - tolerance, oldest == 0 ? 0 : oldest + window), _pausedUntil);
+            return Math.Max(Math.Max(Math.Max(_tat - tolerance, minGap), oldest == 0 ? 0 : oldest + window), _pausedUntil);
         }
 
         /// <summary>Waits until this gate would grant at once, without taking the grant (for a caller that must pass
@@ -184,6 +192,7 @@ namespace Leadspace.Client
                 bool cold = coldProbe != null && coldProbe();
                 long recorded = cold ? now + (long)(ColdStartGuard.TotalSeconds * TicksPerSecond) : now;
                 _tat = Math.Max(_tat, now) + interval;
+                _lastGrant = now;
                 _ring[_ringHead] = recorded;
                 _ringHead = (_ringHead + 1) % _ring.Length;
                 _lastActivity = now;
@@ -207,8 +216,9 @@ namespace Leadspace.Client
                 {
                     while (!TryGrant(coldProbe, out var until))
                     {
-                        var wait = TimeSpan.FromSeconds((until - _clock()) / TicksPerSecond);
-                        if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
+                        // Whole milliseconds, rounded up: timers count in milliseconds, and a wait cut short would
+                        // cost a second wake-up (and its lateness) before the grant.
+                        var wait = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((until - _clock()) * 1000 / TicksPerSecond)));
                         await _delay(wait, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
