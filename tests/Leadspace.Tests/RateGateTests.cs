@@ -26,8 +26,8 @@ public class RateGateTests
     [InlineData(5000)]
     public async Task NeverMoreThanTheLimitInAnyOneSecondWindow(double rate)
     {
-        var time = new FakeTime();
-        var gate = new RateGate(rate, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(rate, TimeSpan.FromMilliseconds(25), time);
         var grants = new List<long>();
         int n = (int)Math.Max(50, rate * 10); // ten seconds: the one-time cold-start guard is amortised as in a real run
         for (int i = 0; i < n; i++)
@@ -45,8 +45,8 @@ public class RateGateTests
     [Fact]
     public async Task PacesCallsInsteadOfBursting()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         var grants = new List<long>();
         for (int i = 0; i < 60; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         Assert.True(MaxInAnyWindow(grants, 0.1) <= 4, "no more than ~3 calls in any 100 ms at 30/s");
@@ -55,8 +55,8 @@ public class RateGateTests
     [Fact]
     public async Task PenaltyLowersTheRateAndItRecovers()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         gate.Penalize(null);
         Assert.InRange(gate.EffectiveRequestsPerSecond, 20.9, 21.1);
@@ -71,8 +71,8 @@ public class RateGateTests
     [Fact]
     public async Task RetryAfterPausesEveryCaller()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         long before = time.Now;
         gate.Penalize(TimeSpan.FromSeconds(2));
@@ -83,8 +83,8 @@ public class RateGateTests
     [Fact]
     public async Task ARetryAfterPauseIsCapped()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         long before = time.Now;
         gate.Penalize(TimeSpan.FromHours(1), TimeSpan.FromSeconds(1));
@@ -124,8 +124,8 @@ public class RateGateTests
     [Fact]
     public async Task ChangingTheRateKeepsTheWindowGuarantee()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         var grants = new List<long>();
         for (int i = 0; i < 40; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         gate.SetRate(10);
@@ -137,8 +137,8 @@ public class RateGateTests
     [Fact]
     public async Task ColdGrantsDelayTheirPartnerOneWindowLater()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), time);
         var grants = new List<long>();
         for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(time.Now); }
         var cold = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;

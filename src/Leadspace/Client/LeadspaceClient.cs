@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -75,7 +74,7 @@ namespace Leadspace.Client
         private readonly Uri _enrichUri;
         private readonly SemaphoreSlim _concurrency;
         private readonly Random _random = new Random();
-        private readonly Clock _clock;
+        private readonly TimeProvider _time;
 
         /// <summary>The largest answer body read (a bigger one is an invalid response).</summary>
         public const int MaxBodyBytes = 64 * 1024 * 1024;
@@ -83,12 +82,13 @@ namespace Leadspace.Client
         /// <summary>Consecutive failed OAuth token fetches after which a run stops (<see cref="FailureKind.TokenOutage"/>).</summary>
         public const int TokenOutageAfter = 5;
 
-        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null, Clock? clock = null)
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null, TimeProvider? time = null)
         {
             settings.Validate();
             Settings = settings;
             Gate = gate;
-            _clock = clock ?? Clock.System;
+            _time = time ?? TimeProvider.System;
+            Statistics = new ClientStatistics(_time);
             _http = new HttpClient(handler ?? CreateHandler(settings.MaxConcurrency), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
@@ -100,7 +100,9 @@ namespace Leadspace.Client
         public ConnectionSettings Settings { get; }
         public IRateGate Gate { get; }
         public ITokenProvider Tokens { get; }
-        public ClientStatistics Statistics { get; } = new ClientStatistics();
+        public ClientStatistics Statistics { get; }
+        /// <summary>The time source of this client (the system's; a fake one in tests).</summary>
+        internal TimeProvider Time => _time;
 
         /// <summary>
         /// A handler whose connection pool matches the concurrency. On .NET Framework (Windows PowerShell 5.1)
@@ -137,7 +139,7 @@ namespace Leadspace.Client
         public async Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context)
         {
             var result = new CallResult { PossibleCharges = context.PriorPossibleCharges };
-            long started = _clock.Timestamp;
+            long started = _time.GetTimestamp();
             int tries = 0; // every attempt, a failed token fetch included: drives -MaxAttempts and the backoff
             bool renewed = false;
             byte[] body = request.ToJsonUtf8();
@@ -173,7 +175,7 @@ namespace Leadspace.Client
                     // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
                     Gate.Penalize(retryAfter, Settings.Retry.MaxDelay);
                 }
-                if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _clock.Since(started), retryAfter, _random, out var delay, out var why))
+                if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _time.GetElapsedTime(started), retryAfter, _random, out var delay, out var why))
                 {
                     Statistics.Failure();
                     if (why != null) result.Message += " " + why;
@@ -190,7 +192,7 @@ namespace Leadspace.Client
                 Statistics.Retry();
                 try
                 {
-                    await _clock.Delay(delay, linked.Token).ConfigureAwait(false);
+                    await _time.Delay(delay, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -212,9 +214,9 @@ namespace Leadspace.Client
         private bool GrantAndProbeConnection()
         {
             int active = Interlocked.Increment(ref _active);
-            long now = Stopwatch.GetTimestamp();
+            long now = _time.GetTimestamp();
             long last = Interlocked.Exchange(ref _lastSendTicks, now);
-            if (last != 0 && now - last > PoolIdleTimeout.TotalSeconds * Stopwatch.Frequency) Interlocked.Exchange(ref _connectionHighWater, 0);
+            if (last != 0 && now - last > PoolIdleTimeout.TotalSeconds * _time.TimestampFrequency) Interlocked.Exchange(ref _connectionHighWater, 0);
             while (true)
             {
                 int high = Volatile.Read(ref _connectionHighWater);
@@ -312,7 +314,7 @@ namespace Leadspace.Client
             string? text = null;
             TimeSpan? retryAfter = null;
             Exception? bodyError = null;
-            long attemptStarted = _clock.Timestamp;
+            long attemptStarted = _time.GetTimestamp();
             Statistics.EnterFlight();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
             timeout.CancelAfter(Settings.Timeout);
@@ -362,7 +364,7 @@ namespace Leadspace.Client
                 Release();
             }
 
-            Statistics.Answer(status, _clock.Since(attemptStarted));
+            Statistics.Answer(status, _time.GetElapsedTime(attemptStarted));
             var health = context.Health;
             if (status == 0)
             {
@@ -498,9 +500,9 @@ namespace Leadspace.Client
         private static string Shorten(string text) => text.Length <= 300 ? text.Trim() : text.Substring(0, 300).Trim() + "…";
 
         /// <summary>Retry-After as sent: the typed header drops fractional seconds, so the raw value is parsed.</summary>
-        private static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
+        private TimeSpan? ReadRetryAfter(HttpResponseMessage response)
             => response.Headers.TryGetValues("Retry-After", out var values)
-                ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), DateTimeOffset.UtcNow)
+                ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), _time.GetUtcNow())
                 : null;
 
         private static bool IsConnectFailure(Exception ex)

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
@@ -18,11 +17,10 @@ namespace Leadspace.Client
     /// </summary>
     public sealed class RateGate : RateLimiter, IRateGate
     {
-        private static readonly double TicksPerSecond = Stopwatch.Frequency;
+        private readonly TimeProvider _time;
+        private readonly double TicksPerSecond;
         private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
         private readonly object _lock = new object();
-        private readonly Func<long> _clock;
-        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
         private long[] _ring = new long[1];
         private int _ringHead;
         private long _tat;           // theoretical arrival time of the next grant (GCRA)
@@ -37,15 +35,16 @@ namespace Leadspace.Client
 
         /// <summary>Timer slack allowed on every grant (Windows timers tick every 15.6 ms): without it a
         /// late wake-up would be lost for good and the rate would fall well short of the limit.</summary>
-        private static readonly long TimerSlack = (long)(0.016 * TicksPerSecond);
+        private readonly long TimerSlack;
 
-        public RateGate(double requestsPerSecond, TimeSpan? guard = null, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+        public RateGate(double requestsPerSecond, TimeSpan? guard = null, TimeProvider? time = null)
         {
-            _clock = clock ?? Stopwatch.GetTimestamp;
-            _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
+            _time = time ?? TimeProvider.System;
+            TicksPerSecond = _time.TimestampFrequency;
+            TimerSlack = (long)(0.016 * TicksPerSecond);
             Guard = guard ?? TimeSpan.FromMilliseconds(25);
             ColdStartGuard = TimeSpan.FromMilliseconds(100);
-            _lastActivity = _clock();
+            _lastActivity = _time.GetTimestamp();
             SetRate(requestsPerSecond);
         }
 
@@ -64,7 +63,7 @@ namespace Leadspace.Client
         public double RequestsPerSecond { get { lock (_lock) return _rate; } }
 
         /// <summary>The limit in force now (lower than configured for a while after a 429).</summary>
-        public double EffectiveRequestsPerSecond { get { lock (_lock) { Recover(_clock()); return _rate * _factor; } } }
+        public double EffectiveRequestsPerSecond { get { lock (_lock) { Recover(_time.GetTimestamp()); return _rate * _factor; } } }
 
         public long TotalGranted => Interlocked.Read(ref _granted);
         public int Queued => Volatile.Read(ref _queued);
@@ -104,7 +103,7 @@ namespace Leadspace.Client
         {
             lock (_lock)
             {
-                long now = _clock();
+                long now = _time.GetTimestamp();
                 // One penalty per half second: a burst of 429s from calls already in flight is one signal.
                 if (now - _lastPenalty > TicksPerSecond / 2 || _lastPenalty == 0)
                 {
@@ -141,7 +140,7 @@ namespace Leadspace.Client
         {
             lock (_lock)
             {
-                long now = _clock();
+                long now = _time.GetTimestamp();
                 Recover(now);
                 double rate = _rate * _factor;
                 long interval = (long)(TicksPerSecond / rate);
@@ -182,9 +181,9 @@ namespace Leadspace.Client
                 {
                     while (!TryGrant(coldProbe, out var until))
                     {
-                        var wait = TimeSpan.FromSeconds((until - _clock()) / TicksPerSecond);
+                        var wait = TimeSpan.FromSeconds((until - _time.GetTimestamp()) / TicksPerSecond);
                         if (wait < TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
-                        await _delay(wait, cancellationToken).ConfigureAwait(false);
+                        await _time.Delay(wait, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -211,7 +210,7 @@ namespace Leadspace.Client
             {
                 lock (_lock)
                 {
-                    long now = _clock();
+                    long now = _time.GetTimestamp();
                     long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
                     int used = 0;
                     foreach (var t in _ring) if (t != 0 && now - t < window) used++;
@@ -238,7 +237,7 @@ namespace Leadspace.Client
             get
             {
                 if (Queued > 0) return null;
-                return TimeSpan.FromSeconds((_clock() - Interlocked.Read(ref _lastActivity)) / TicksPerSecond);
+                return TimeSpan.FromSeconds((_time.GetTimestamp() - Interlocked.Read(ref _lastActivity)) / TicksPerSecond);
             }
         }
 

@@ -106,7 +106,7 @@ namespace Leadspace.Client
         private readonly Uri _authorizeUri;
         private readonly string _programId;
         private readonly SecureString _secret;
-        private readonly Func<DateTimeOffset> _now;
+        private readonly TimeProvider _time;
         private readonly TimeSpan _timeout;
         private readonly SemaphoreSlim _renewal = new SemaphoreSlim(1, 1);
         private string? _token;
@@ -117,7 +117,7 @@ namespace Leadspace.Client
         private DateTimeOffset _retryAt;
         private string? _lastFailure;
 
-        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null)
+        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, TimeProvider? time = null, TimeSpan? timeout = null)
         {
             _timeout = timeout ?? TimeSpan.FromSeconds(60);
             if (string.IsNullOrWhiteSpace(programId)) throw new ArgumentException("OAuth needs the program id.");
@@ -127,7 +127,7 @@ namespace Leadspace.Client
             _programId = programId;
             _secret = secret.Copy();
             _secret.MakeReadOnly();
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _time = time ?? TimeProvider.System;
         }
 
         public string Method => "OAuth";
@@ -147,13 +147,13 @@ namespace Leadspace.Client
             if (_token == null) return true;
             var lifetime = _expiresAt - _issuedAt;
             var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, Math.Max(0, lifetime.Ticks / 10)));
-            return _now() >= _expiresAt - skew;
+            return _time.GetUtcNow() >= _expiresAt - skew;
         }
 
         public string? PeekValidToken()
         {
             var t = _token;
-            return t != null && _now() < _expiresAt ? t : null;
+            return t != null && _time.GetUtcNow() < _expiresAt ? t : null;
         }
 
         public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
@@ -164,7 +164,7 @@ namespace Leadspace.Client
             try
             {
                 if (_token != null && !NeedsRenewal()) return _token;
-                var now = _now();
+                var now = _time.GetUtcNow();
                 if (_failures > 0 && now < _retryAt)
                 {
                     // Backing off after a failed fetch: the current token while it lasts, else the same failure.
@@ -179,10 +179,10 @@ namespace Leadspace.Client
                 catch (LeadspaceTokenUnavailableException ex)
                 {
                     Volatile.Write(ref _failures, _failures + 1);
-                    _retryAt = _now() + Backoff(_failures);
+                    _retryAt = _time.GetUtcNow() + Backoff(_failures);
                     _lastFailure = ex.Message;
                     // Early renewal failed for a passing reason: the current token is still good.
-                    if (_token != null && _now() < _expiresAt) return _token;
+                    if (_token != null && _time.GetUtcNow() < _expiresAt) return _token;
                     throw new LeadspaceTokenUnavailableException(ex.Message, ex.HttpStatus, ex, Backoff(_failures));
                 }
                 return _token!;
@@ -280,7 +280,7 @@ namespace Leadspace.Client
                     {
                         if (c < 0x21 || c > 0x7E) throw new LeadspaceTokenUnavailableException("The OAuth answer's token holds characters an HTTP header cannot carry.", status);
                     }
-                    var now = _now();
+                    var now = _time.GetUtcNow();
                     _issuedAt = now;
                     _expiresAt = ExpiryFrom(expiration, now);
                     _token = token;

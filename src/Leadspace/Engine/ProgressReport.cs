@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 
 namespace Leadspace.Engine
 {
@@ -25,19 +24,16 @@ namespace Leadspace.Engine
     /// </summary>
     public sealed class ProgressReport
     {
-        private readonly Func<TimeSpan> _elapsed;
+        private readonly TimeProvider _time;
+        private readonly long _started;
         private TimeSpan? _last;
 
-        public ProgressReport(long totalCount, TimeSpan? interval = null, Func<TimeSpan>? elapsed = null)
+        public ProgressReport(long totalCount, TimeSpan? interval = null, TimeProvider? time = null)
         {
             TotalCount = totalCount;
             Interval = interval ?? TimeSpan.FromMilliseconds(500);
-            if (elapsed == null)
-            {
-                var watch = Stopwatch.StartNew();
-                elapsed = () => watch.Elapsed;
-            }
-            _elapsed = elapsed;
+            _time = time ?? TimeProvider.System;
+            _started = _time.GetTimestamp();
         }
 
         /// <summary>Rows expected (0 when unknown).</summary>
@@ -47,14 +43,14 @@ namespace Leadspace.Engine
         /// <summary>An update if one is due now, else null.</summary>
         public ProgressUpdate? Next(long done, double callsPerSecond, long inFlight)
         {
-            var now = _elapsed();
+            var now = _time.GetElapsedTime(_started);
             if (_last.HasValue && now - _last.Value < Interval) return null;
             _last = now;
             return Build(done, callsPerSecond, inFlight, now);
         }
 
         /// <summary>The last update of a run, whatever the throttle says.</summary>
-        public ProgressUpdate Final(long done, double callsPerSecond, long inFlight) => Build(done, callsPerSecond, inFlight, _elapsed());
+        public ProgressUpdate Final(long done, double callsPerSecond, long inFlight) => Build(done, callsPerSecond, inFlight, _time.GetElapsedTime(_started));
 
         private ProgressUpdate Build(long done, double callsPerSecond, long inFlight, TimeSpan now)
         {

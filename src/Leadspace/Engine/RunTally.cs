@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using Leadspace.Client;
 using Leadspace.Mapping;
@@ -13,7 +12,14 @@ namespace Leadspace.Engine
     /// </summary>
     public sealed class RunTally
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly TimeProvider _time;
+        private readonly long _started;
+
+        public RunTally(TimeProvider? time = null)
+        {
+            _time = time ?? TimeProvider.System;
+            _started = _time.GetTimestamp();
+        }
 
         public long RowsRead { get; private set; }
         public long Enriched { get; private set; }
@@ -33,7 +39,7 @@ namespace Leadspace.Engine
 
         public long Output => Enriched + NotMatched + Invalid + Failed + NotSent;
         public long Done => Enriched + NotMatched + Invalid;
-        public TimeSpan Elapsed => _clock.Elapsed;
+        public TimeSpan Elapsed => _time.GetElapsedTime(_started);
 
         /// <summary>A new input row; returns its 1-based number.</summary>
         public long Read() => ++RowsRead;

@@ -61,7 +61,7 @@ namespace Leadspace.Journal
         private readonly FileStream _file;
         private readonly object _lock = new object();
         private readonly Dictionary<string, KeyState> _keys = new Dictionary<string, KeyState>(StringComparer.Ordinal);
-        private readonly Clock _clock;
+        private readonly TimeProvider _clock;
         private readonly TimeSpan? _maxAge;
         private readonly Timer? _syncTimer;
         private readonly List<string> _warnings = new List<string>();
@@ -97,7 +97,7 @@ namespace Leadspace.Journal
         /// <summary>The file's length once opened: a done record at or after it was written by this run.</summary>
         private long _openedLength;
 
-        private RunJournal(FileStream file, string? path, bool durable, Clock clock, TimeSpan? maxAge, bool readOnly = false)
+        private RunJournal(FileStream file, string? path, bool durable, TimeProvider clock, TimeSpan? maxAge, bool readOnly = false)
         {
             _file = file;
             Path = path;
@@ -152,7 +152,7 @@ namespace Leadspace.Journal
         /// <param name="programName">The program id (or a description) for messages.</param>
         /// <param name="maxAge">Answers older than this count as absent.</param>
         /// <param name="clock">The wall clock for timestamps and -MaxAge.</param>
-        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
+        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, TimeProvider? clock = null)
         {
             WaitForClosing(path);
             FileStream file;
@@ -172,7 +172,7 @@ namespace Leadspace.Journal
             {
                 throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The journal '{path}' cannot be opened for writing: {ex.Message}", ex);
             }
-            var journal = new RunJournal(file, path, durable: true, clock ?? Clock.System, maxAge);
+            var journal = new RunJournal(file, path, durable: true, clock ?? TimeProvider.System, maxAge);
             try
             {
                 journal.Load(service, programKeys, programName);
@@ -186,7 +186,7 @@ namespace Leadspace.Journal
         }
 
         /// <summary>Opens an existing journal to read its answers only (-WhatIf); null when there is none.</summary>
-        public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
+        public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, TimeProvider? clock = null)
         {
             if (!File.Exists(path)) return null;
             FileStream file;
@@ -195,20 +195,20 @@ namespace Leadspace.Journal
             {
                 throw new JournalException("LeadspaceCheckpointFailed", "ReadError", $"The journal '{path}' cannot be read: {ex.Message}", ex);
             }
-            var journal = new RunJournal(file, path, durable: true, clock ?? Clock.System, maxAge, readOnly: true);
+            var journal = new RunJournal(file, path, durable: true, clock ?? TimeProvider.System, maxAge, readOnly: true);
             try { journal.Load(service, programKeys, programName); return journal; }
             catch { journal.Dispose(); throw; }
         }
 
         /// <summary>A store of answers on a temporary file, deleted when disposed: no lock, no sync, no header.</summary>
-        public static RunJournal OpenTemporary(Clock? clock = null)
+        public static RunJournal OpenTemporary(TimeProvider? clock = null)
         {
             var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "leadspace-answers-" + Guid.NewGuid().ToString("N") + ".jsonl");
             bool windows = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
             var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, windows ? FileOptions.DeleteOnClose : FileOptions.None);
             // Elsewhere the name goes at once (the open file lives on), so that even a killed process leaves nothing behind.
             if (!windows) File.Delete(path);
-            return new RunJournal(file, null, durable: false, clock ?? Clock.System, null);
+            return new RunJournal(file, null, durable: false, clock ?? TimeProvider.System, null);
         }
 
         private static bool IsSharingViolation(IOException ex)
@@ -278,7 +278,7 @@ namespace Leadspace.Journal
             _openedLength = lastGood;
             if (skipped > 0) _warnings.Add($"{skipped} unreadable line(s) of the journal '{Path}' were skipped.");
             if (!ReadOnly) _file.Position = _file.Length;
-            var now = _clock.UtcNow;
+            var now = _clock.GetUtcNow();
             AnswersAtOpen = _keys.Values.Count(k => k.DoneOffset >= 0 && Fresh(k.DoneAt, now));
             UnresolvedAtOpen = _keys.Values.Count(k => k.DoneOffset < 0 && k.Unresolved > 0 && Fresh(k.LastAt, now));
         }
@@ -356,7 +356,7 @@ namespace Leadspace.Journal
             bool thisRun;
             lock (_lock)
             {
-                if (!_keys.TryGetValue(key, out var state) || state.DoneOffset < 0 || !Fresh(state.DoneAt, _clock.UtcNow)) return false;
+                if (!_keys.TryGetValue(key, out var state) || state.DoneOffset < 0 || !Fresh(state.DoneAt, _clock.GetUtcNow())) return false;
                 at = state.DoneAt;
                 thisRun = state.DoneOffset >= _openedLength;
                 bytes = new byte[state.DoneLength];
@@ -393,8 +393,8 @@ namespace Leadspace.Journal
         {
             lock (_lock)
             {
-                if (!_keys.TryGetValue(key, out var state) || state.DoneOffset >= 0 && Fresh(state.DoneAt, _clock.UtcNow)) return 0;
-                if (!Fresh(state.LastAt, _clock.UtcNow)) return 0;
+                if (!_keys.TryGetValue(key, out var state) || state.DoneOffset >= 0 && Fresh(state.DoneAt, _clock.GetUtcNow())) return 0;
+                if (!Fresh(state.LastAt, _clock.GetUtcNow())) return 0;
                 return state.Possible + state.Unresolved;
             }
         }
@@ -485,7 +485,7 @@ namespace Leadspace.Journal
                 w.WriteNumber("possible", possibleCharges);
             }, index: (k: key, kind: "fail"), possible: possibleCharges);
 
-        private string Now() => _clock.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        private string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
         private void Append(Action<Utf8JsonWriter> write, (string k, string kind)? index = null, int possible = 0, bool sync = false)
         {
@@ -514,7 +514,7 @@ namespace Leadspace.Journal
                 {
                     var (k, kind) = index.Value;
                     if (!_keys.TryGetValue(k, out var state)) _keys[k] = state = new KeyState();
-                    state.Apply(kind, _clock.UtcNow, possible, offset, length - 1);
+                    state.Apply(kind, _clock.GetUtcNow(), possible, offset, length - 1);
                 }
             }
         }

@@ -26,7 +26,7 @@ namespace Leadspace.Session
             Client = client;
             AuthMethod = authMethod;
             _identity = identity;
-            ConnectedAt = DateTimeOffset.Now;
+            ConnectedAt = client.Time.GetLocalNow();
         }
 
         public int Id { get; }
