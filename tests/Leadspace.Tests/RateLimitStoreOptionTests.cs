@@ -6,6 +6,7 @@ using Xunit;
 namespace Leadspace.Tests;
 
 /// <summary>The -RateLimitStore option (redaction, environment variable, store keys) and the gate factory, without Redis.</summary>
+[Collection("Connections")] // RateGateFactory.StoreFactory and the gate registry are process-wide
 public class RateLimitStoreOptionTests
 {
     [Theory]
@@ -68,7 +69,7 @@ public class RateLimitStoreOptionTests
         }
     }
 
-    private sealed class StaticStore : IRateLimitStore
+    internal sealed class StaticStore : IRateLimitStore
     {
         public StaticStore(string description) { Description = description; }
         public string Description { get; }

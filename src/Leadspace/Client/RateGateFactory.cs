@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 
 namespace Leadspace.Client
 {
@@ -7,12 +8,21 @@ namespace Leadspace.Client
     /// Makes a program's gate: the local <see cref="RateGate"/>, or, with a rate limit store, a
     /// <see cref="SharedRateGate"/>. One store connection per configuration string per process, shared by the
     /// programs that use it and closed with the last of their gates. The Redis client is loaded only here, and only
-    /// for a store.
+    /// for a store. A store connection is opened outside the factory's lock: connecting to one store never delays a
+    /// connect that uses another store or none, and callers asking for the same store wait for the one connect.
     /// </summary>
     public static class RateGateFactory
     {
         private static readonly object Lock = new object();
-        private static readonly Dictionary<string, (IRateLimitStore Store, int Refs)> Stores = new Dictionary<string, (IRateLimitStore, int)>(StringComparer.Ordinal);
+        private static readonly Dictionary<string, StoreEntry> Stores = new Dictionary<string, StoreEntry>(StringComparer.Ordinal);
+
+        /// <summary>One store connection (being opened, or open) and the gates that use it.</summary>
+        private sealed class StoreEntry
+        {
+            public StoreEntry(Task<IRateLimitStore> store) { Store = store; }
+            public Task<IRateLimitStore> Store { get; }
+            public int Refs = 1;
+        }
 
         /// <summary>Where store connections come from (the isolated Redis assembly; a fake in tests).</summary>
         internal static Func<IRateLimitStoreFactory> StoreFactory { get; set; } = RateLimitStoreLoader.LoadFactory;
@@ -64,8 +74,12 @@ namespace Leadspace.Client
         /// <summary>A later connect of a program that already has a gate in this process must use the same store
         /// (or none): two gates for one program would let the process exceed its limit.</summary>
         public static void EnsureSameStore(IRateGate existing, string? storeConfiguration, string programDescription)
+            => EnsureSameStore((existing as SharedRateGate)?.StoreConfiguration, storeConfiguration, programDescription);
+
+        /// <summary>As <see cref="EnsureSameStore(IRateGate, string, string)"/>, for a gate known by the store configuration
+        /// it was asked to use (it may still be connecting).</summary>
+        public static void EnsureSameStore(string? current, string? storeConfiguration, string programDescription)
         {
-            var current = (existing as SharedRateGate)?.StoreConfiguration;
             if (string.Equals(current, storeConfiguration, StringComparison.Ordinal)) return;
             string Show(string? c) => c == null ? "no rate limit store (the local gate)" : "rate limit store " + RateLimitStoreOption.Redact(c);
             throw new RateLimitStoreException(RateLimitStoreFailure.Conflict,
@@ -73,45 +87,74 @@ namespace Leadspace.Client
                 "Disconnect its connections first (Disconnect-Leadspace), or connect with the same -RateLimitStore.");
         }
 
+        /// <summary>The store connection for <paramref name="configuration"/>: joined when one is open or being opened,
+        /// else opened here, outside the lock. A connect that fails is forgotten, so the next caller tries again.</summary>
         private static IRateLimitStore AcquireStore(string configuration)
         {
+            StoreEntry entry;
+            Task<IRateLimitStore>? open = null;
             lock (Lock)
             {
-                if (Stores.TryGetValue(configuration, out var entry))
+                if (Stores.TryGetValue(configuration, out var existing) && !existing.Store.IsFaulted)
                 {
-                    Stores[configuration] = (entry.Store, entry.Refs + 1);
-                    return entry.Store;
+                    existing.Refs++;
+                    entry = existing;
                 }
-                var redacted = RateLimitStoreOption.Redact(configuration);
-                IRateLimitStore store;
-                try
+                else
                 {
-                    store = StoreFactory().Connect(configuration, redacted);
+                    open = new Task<IRateLimitStore>(() => ConnectStore(configuration));
+                    entry = new StoreEntry(open);
+                    Stores[configuration] = entry;
                 }
-                catch (RateLimitStoreException) { throw; }
-                catch (Exception ex) when (!(ex is OutOfMemoryException))
-                {
-                    throw new RateLimitStoreException(RateLimitStoreFailure.NotInstalled,
-                        $"The rate limit store support could not be loaded ({ex.GetType().Name}: {RateLimitStoreOption.Sanitize(ex.Message, configuration)}).");
-                }
-                Stores[configuration] = (store, 1);
-                return store;
+            }
+            open?.RunSynchronously(TaskScheduler.Default);
+            try
+            {
+                return entry.Store.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                Leave(configuration, entry);
+                throw;
+            }
+        }
+
+        private static IRateLimitStore ConnectStore(string configuration)
+        {
+            try
+            {
+                return StoreFactory().Connect(configuration, RateLimitStoreOption.Redact(configuration));
+            }
+            catch (RateLimitStoreException) { throw; }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                throw new RateLimitStoreException(RateLimitStoreFailure.NotInstalled,
+                    $"The rate limit store support could not be loaded ({ex.GetType().Name}: {RateLimitStoreOption.Sanitize(ex.Message, configuration)}).");
             }
         }
 
         private static void ReleaseStore(string configuration)
         {
+            StoreEntry? entry;
+            lock (Lock) Stores.TryGetValue(configuration, out entry);
+            if (entry != null) Leave(configuration, entry);
+        }
+
+        /// <summary>One user of <paramref name="entry"/> fewer: the last one closes the connection (a failed connect
+        /// has none) and forgets the entry, unless a newer entry already took its place.</summary>
+        private static void Leave(string configuration, StoreEntry entry)
+        {
             IRateLimitStore? close = null;
             lock (Lock)
             {
-                if (!Stores.TryGetValue(configuration, out var entry)) return;
-                if (entry.Refs <= 1) { Stores.Remove(configuration); close = entry.Store; }
-                else Stores[configuration] = (entry.Store, entry.Refs - 1);
+                if (--entry.Refs > 0) return;
+                if (Stores.TryGetValue(configuration, out var current) && ReferenceEquals(current, entry)) Stores.Remove(configuration);
+                if (entry.Store.Status == TaskStatus.RanToCompletion) close = entry.Store.Result;
             }
             try { close?.Dispose(); } catch (Exception) { }
         }
 
-        /// <summary>Open store connections in this process (for tests).</summary>
+        /// <summary>Store connections in this process, open or being opened (for tests).</summary>
         internal static int OpenStores { get { lock (Lock) return Stores.Count; } }
     }
 }

@@ -123,7 +123,7 @@ namespace Leadspace.Session
                 throw new LeadspaceConnectException("LeadspaceInvalidCredential", "InvalidArgument", "The OAuth secret is empty.");
 
             var identity = new ProgramIdentity(settings.BaseUri, settings.ProgramId, plainToken);
-            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, out bool created);
+            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, cancellationToken, out bool created);
             LeadspaceClient? client = null;
             try
             {
