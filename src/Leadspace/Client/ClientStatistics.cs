@@ -7,7 +7,7 @@ using System.Threading;
 namespace Leadspace.Client
 {
     /// <summary>Counters of one connection since connect; safe to read from any thread during a run.</summary>
-    public sealed class ClientStatistics
+    internal sealed class ClientStatistics
     {
         private long _calls, _successes, _rateLimited, _retries, _creditsExhausted, _failures, _queued, _inFlight;
         private long _last429Ticks;

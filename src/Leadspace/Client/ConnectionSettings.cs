@@ -3,7 +3,7 @@ using System;
 namespace Leadspace.Client
 {
     /// <summary>Rate and resilience settings of one connection, validated on construction of the client.</summary>
-    public sealed class ConnectionSettings
+    internal sealed class ConnectionSettings
     {
         public static readonly Uri DefaultBaseUri = new Uri("https://apigw.leadspace.com");
 

@@ -97,7 +97,7 @@ namespace Leadspace.Client
     /// </summary>
     public static class FailureTable
     {
-        public const string RetryLater = "Resend the rows later: $err.TargetObject | Invoke-LeadspaceEnrichment.";
+        internal const string RetryLater = "Resend the rows later: $err.TargetObject | Invoke-LeadspaceEnrichment.";
 
         private static readonly FailureSemantics[] Kinds =
         {
@@ -190,13 +190,13 @@ namespace Leadspace.Client
         /// <summary>Every kind that can end a row or a run, in documentation order.</summary>
         public static IReadOnlyList<FailureSemantics> All => Kinds;
 
-        public static FailureSemantics For(FailureKind kind)
+        internal static FailureSemantics For(FailureKind kind)
         {
             if (ByKind.TryGetValue(kind, out var s)) return s;
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "FailureKind.None has no failure semantics.");
         }
 
-        public static FailureKind Classify(int status)
+        internal static FailureKind Classify(int status)
         {
             foreach (var rule in Statuses)
             {
@@ -205,8 +205,8 @@ namespace Leadspace.Client
             return FailureKind.ClientError;
         }
 
-        public static bool IsRetryable(FailureKind kind) => kind != FailureKind.None && For(kind).Retryable;
-        public static bool IsAmbiguous(FailureKind kind) => kind != FailureKind.None && For(kind).Ambiguous;
-        public static bool IsFatal(FailureKind kind) => kind != FailureKind.None && For(kind).Fatal;
+        internal static bool IsRetryable(FailureKind kind) => kind != FailureKind.None && For(kind).Retryable;
+        internal static bool IsAmbiguous(FailureKind kind) => kind != FailureKind.None && For(kind).Ambiguous;
+        internal static bool IsFatal(FailureKind kind) => kind != FailureKind.None && For(kind).Fatal;
     }
 }

@@ -15,7 +15,7 @@ using Leadspace.Model;
 namespace Leadspace.Client
 {
     /// <summary>The outcome of one enrichment call, after any retries.</summary>
-    public sealed class CallResult
+    internal sealed class CallResult
     {
         public EnrichmentResponse? Response { get; set; }
         public int? HttpStatus { get; set; }
@@ -39,7 +39,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>What one call needs to know about the run it belongs to.</summary>
-    public sealed class CallContext
+    internal sealed class CallContext
     {
         /// <summary>Cancelled when the run must not start new attempts (a fatal answer, a stopped pipeline); attempts
         /// already on the wire finish.</summary>
@@ -57,7 +57,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
-    public interface IEnrichmentCaller
+    internal interface IEnrichmentCaller
     {
         Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context);
     }
@@ -66,7 +66,7 @@ namespace Leadspace.Client
     /// The HTTP client of one connection: one pooled <see cref="HttpClient"/>, the shared rate gate of the
     /// program, a bound on concurrent calls, the token provider, and the retry policy.
     /// </summary>
-    public sealed class LeadspaceClient : IEnrichmentCaller, IDisposable
+    internal sealed class LeadspaceClient : IEnrichmentCaller, IDisposable
     {
         public const string EnrichPath = "/enrichment/enrich/single";
         private static readonly MediaTypeHeaderValue JsonType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };

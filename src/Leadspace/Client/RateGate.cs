@@ -15,7 +15,7 @@ namespace Leadspace.Client
     /// After a 429 the effective rate drops (multiplicatively) and recovers gradually.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
-    public sealed class RateGate : RateLimiter, IRateGate
+    internal sealed class RateGate : RateLimiter, IRateGate
     {
         private readonly TimeProvider _time;
         private readonly double TicksPerSecond;

@@ -11,7 +11,7 @@ namespace Leadspace.Client
     /// for a store. A store connection is opened outside the factory's lock: connecting to one store never delays a
     /// connect that uses another store or none, and callers asking for the same store wait for the one connect.
     /// </summary>
-    public static class RateGateFactory
+    internal static class RateGateFactory
     {
         private static readonly object Lock = new object();
         private static readonly Dictionary<string, StoreEntry> Stores = new Dictionary<string, StoreEntry>(StringComparer.Ordinal);

@@ -22,7 +22,7 @@ namespace Leadspace.Client
     /// AssemblyLoadContext is reached by reflection, the way PSResourceGet does it, because netstandard2.0 does not
     /// expose it.
     /// </summary>
-    public static class RateLimitStoreLoader
+    internal static class RateLimitStoreLoader
     {
         public const string FolderName = "RateLimitStore";
         public const string LoadContextName = "Leadspace.RateLimitStore";

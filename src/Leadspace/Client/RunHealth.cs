@@ -16,7 +16,7 @@ namespace Leadspace.Client
     /// </list>
     /// Thread-safe; one instance per run.
     /// </summary>
-    public sealed class RunHealth
+    internal sealed class RunHealth
     {
         public const int UnreachableAfter = 10;
         public const int UnresponsiveAfter = 20;

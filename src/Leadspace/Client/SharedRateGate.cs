@@ -9,7 +9,7 @@ using System.Threading.Tasks;
 namespace Leadspace.Client
 {
     /// <summary>Timings of a <see cref="SharedRateGate"/>; the defaults are the documented behaviour.</summary>
-    public sealed class SharedRateGateOptions
+    internal sealed class SharedRateGateOptions
     {
         /// <summary>Added to the one-second window, as in the local gate; it also absorbs differences between the
         /// hosts' round trips to the store.</summary>
@@ -44,7 +44,7 @@ namespace Leadspace.Client
     /// warns once (no more than once a minute if the store keeps coming and going), tries the store again every <see cref="SharedRateGateOptions.ProbeInterval"/>, and rejoins it.
     /// </para>
     /// </summary>
-    public sealed class SharedRateGate : IRateGate
+    internal sealed class SharedRateGate : IRateGate
     {
         private enum Mode { Shared, Fallback, Rejoining }
 

@@ -13,7 +13,7 @@ using Leadspace.Model;
 namespace Leadspace.Client
 {
     /// <summary>Supplies the Bearer token for each call.</summary>
-    public interface ITokenProvider : IDisposable
+    internal interface ITokenProvider : IDisposable
     {
         /// <summary><c>PerpetualToken</c> or <c>OAuth</c>.</summary>
         string Method { get; }
@@ -35,7 +35,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>The OAuth endpoint refused the credentials (wrong program id or secret): final.</summary>
-    public sealed class LeadspaceAuthenticationException : Exception
+    internal sealed class LeadspaceAuthenticationException : Exception
     {
         public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(message, inner) { HttpStatus = httpStatus; }
         public int? HttpStatus { get; }
@@ -43,7 +43,7 @@ namespace Leadspace.Client
 
     /// <summary>No token could be obtained for now (network, timeout, 5xx or 429 at the OAuth endpoint):
     /// nothing was sent, so the call may be retried.</summary>
-    public sealed class LeadspaceTokenUnavailableException : Exception
+    internal sealed class LeadspaceTokenUnavailableException : Exception
     {
         public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null, TimeSpan? retryAfter = null) : base(message, inner)
         {
@@ -73,7 +73,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>A perpetual token handed out by Leadspace.</summary>
-    public sealed class PerpetualTokenProvider : ITokenProvider
+    internal sealed class PerpetualTokenProvider : ITokenProvider
     {
         private readonly string _token;
 
@@ -100,7 +100,7 @@ namespace Leadspace.Client
     /// callers share one renewal (no stampede). After a failed fetch, callers get the same failure at once until
     /// a backoff has passed (0.5 s, doubling up to 30 s), so an outage of the token endpoint is not hammered.
     /// </summary>
-    public sealed class OAuthTokenProvider : ITokenProvider
+    internal sealed class OAuthTokenProvider : ITokenProvider
     {
         private readonly HttpClient _http;
         private readonly Uri _authorizeUri;

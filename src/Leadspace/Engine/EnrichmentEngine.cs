@@ -10,7 +10,7 @@ using Leadspace.Model;
 namespace Leadspace.Engine
 {
     /// <summary>A row whose result is ready, with the input object it came from.</summary>
-    public sealed class CompletedRow
+    internal sealed class CompletedRow
     {
         internal CompletedRow(object? input, EnrichmentResult result) { Input = input; Result = result; }
         public object? Input { get; }
@@ -18,7 +18,7 @@ namespace Leadspace.Engine
     }
 
     /// <summary>How an engine runs: its window, its journal (or answer store) and whether identical rows are sent once.</summary>
-    public sealed class EngineOptions
+    internal sealed class EngineOptions
     {
         /// <summary>Rows held at once (the order window); memory is bounded by it, not by the input.</summary>
         public int WindowSize { get; set; } = 64;
@@ -41,7 +41,7 @@ namespace Leadspace.Engine
     /// this run reuses its answer. A fatal failure (<see cref="FailureTable"/>: 401 after renewal, 427, an
     /// unreachable server, an OAuth outage, an unwritable journal) stops every row not yet sent: they complete as NotSent.
     /// </summary>
-    public sealed class EnrichmentEngine : IDisposable
+    internal sealed class EnrichmentEngine : IDisposable
     {
         private readonly IEnrichmentCaller _caller;
         private readonly EngineOptions _options;

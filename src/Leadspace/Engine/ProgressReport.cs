@@ -3,7 +3,7 @@ using System;
 namespace Leadspace.Engine
 {
     /// <summary>One progress update: what the cmdlet turns into a ProgressRecord.</summary>
-    public sealed class ProgressUpdate
+    internal sealed class ProgressUpdate
     {
         public ProgressUpdate(string status, int percentComplete, int secondsRemaining)
         {
@@ -22,7 +22,7 @@ namespace Leadspace.Engine
     /// <see cref="Interval"/>, and always a final update when the run ends. The clock is injectable so that the
     /// throttling is tested without waiting.
     /// </summary>
-    public sealed class ProgressReport
+    internal sealed class ProgressReport
     {
         private readonly TimeProvider _time;
         private readonly long _started;

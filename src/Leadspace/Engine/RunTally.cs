@@ -10,7 +10,7 @@ namespace Leadspace.Engine
     /// The counts of one run as its rows are output, and the texts made from them: the verbose summary, the
     /// terminating error of a run that stopped, the -WhatIf estimate. Plain C#: the cmdlet only writes them.
     /// </summary>
-    public sealed class RunTally
+    internal sealed class RunTally
     {
         private readonly TimeProvider _time;
         private readonly long _started;

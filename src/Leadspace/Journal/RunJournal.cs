@@ -25,7 +25,7 @@ namespace Leadspace.Journal
     }
 
     /// <summary>An answer recorded in the journal.</summary>
-    public sealed class JournalAnswer
+    internal sealed class JournalAnswer
     {
         internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message, EnrichmentResponse? response = null, bool recordedThisRun = false)
         {
@@ -55,7 +55,7 @@ namespace Leadspace.Journal
     /// Without -CheckpointPath the same class, on a temporary file deleted at the end, keeps the answers that in-run
     /// dedupe hands to identical rows.
     /// </summary>
-    public sealed class RunJournal : IDisposable
+    internal sealed class RunJournal : IDisposable
     {
         public const int Version = 1;
         private readonly FileStream _file;

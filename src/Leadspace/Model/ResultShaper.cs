@@ -8,7 +8,7 @@ using Leadspace.Client;
 namespace Leadspace.Model
 {
     /// <summary>Turns the nested answer into the flat <see cref="EnrichmentResult"/> columns.</summary>
-    public static class ResultShaper
+    internal static class ResultShaper
     {
         public const string NotEnrichedStatus = "Not Enriched";
 

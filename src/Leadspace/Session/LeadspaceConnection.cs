@@ -277,7 +277,7 @@ namespace Leadspace.Session
     /// The connections of this process. Each runspace has its own default (the last connection it made);
     /// a runspace that made none (ForEach-Object -Parallel, thread jobs) uses the last one made in the process.
     /// </summary>
-    public static class ConnectionRegistry
+    internal static class ConnectionRegistry
     {
         private static readonly object Lock = new object();
         private static readonly List<LeadspaceConnection> Connections = new List<LeadspaceConnection>();
