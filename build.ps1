@@ -118,7 +118,7 @@ function Invoke-BuildTask {
 
     # The rate limit store (StackExchange.Redis and its dependencies) in its own folder: loaded only for
     # Connect-Leadspace -RateLimitStore, into the module's own AssemblyLoadContext on PowerShell 7
-    # (src/Leadspace/Client/RateLimitStoreLoader.cs). Leadspace.dll and the main module's own dependencies stay out of it.
+    # (src/Leadspace/RateLimiting/Shared/RateLimitStoreLoader.cs). Leadspace.dll and the main module's own dependencies stay out of it.
     $storeBin = Join-Path $Root "src/Leadspace.RateLimitStore/bin/$Configuration/netstandard2.0"
     $storeOut = Join-Path $ModuleOut 'RateLimitStore'
     New-Item -ItemType Directory -Path $storeOut -Force | Out-Null

@@ -1,5 +1,7 @@
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 using Leadspace.Session;
 using Xunit;
 

@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Journal;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,9 +1,10 @@
-using Leadspace.Model;
-using Leadspace.Engine;
 using System.Text.Json;
-using Leadspace.Client;
-using Xunit;
+using Leadspace.Auth;
+using Leadspace.Engine;
+using Leadspace.Model;
+using Leadspace.Resilience;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
 namespace Leadspace.Tests;
 

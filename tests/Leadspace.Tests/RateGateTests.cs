@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Leadspace.Client;
+using Leadspace.Auth;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Mapping;
 using Leadspace.Model;
-using Xunit;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 
 namespace Leadspace.Tests;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
 
 namespace Leadspace.Tests;
 

@@ -70,7 +70,7 @@ Describe 'The built module' {
     }
 
     It 'names a real ErrorCategory for every failure in the failure table' {
-        foreach ($f in [Leadspace.Client.FailureTable]::All) {
+        foreach ($f in [Leadspace.Resilience.FailureTable]::All) {
             [System.Management.Automation.ErrorCategory] $f.Category | Should -Not -Be 'NotSpecified' -Because $f.Kind
         }
     }

@@ -2,7 +2,9 @@ using System;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Http;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Session;
 
 namespace Leadspace.Commands

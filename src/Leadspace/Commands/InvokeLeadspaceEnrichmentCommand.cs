@@ -5,11 +5,11 @@ using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
-using Leadspace.Client;
 using Leadspace.Engine;
 using Leadspace.Journal;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Leadspace.Session;
 
 namespace Leadspace.Commands

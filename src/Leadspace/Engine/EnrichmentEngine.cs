@@ -3,9 +3,10 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Leadspace.Client;
+using Leadspace.Http;
 using Leadspace.Journal;
 using Leadspace.Model;
+using Leadspace.Resilience;
 
 namespace Leadspace.Engine
 {

@@ -1,8 +1,8 @@
 using System;
 using System.Linq;
-using Leadspace.Client;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Resilience;
 
 namespace Leadspace.Engine
 {

@@ -7,7 +7,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using Leadspace.Client;
 using Leadspace.Model;
 
 namespace Leadspace.Journal

@@ -3,7 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Leadspace.Client;
+using Leadspace.Resilience;
 
 namespace Leadspace.Model
 {

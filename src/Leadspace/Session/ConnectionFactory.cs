@@ -2,7 +2,9 @@ using System;
 using System.Net.Http;
 using System.Security;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
 
 namespace Leadspace.Session
 {

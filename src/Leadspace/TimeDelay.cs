@@ -2,7 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace
 {
     /// <summary>
     /// Waits on a <see cref="TimeProvider"/>, the module's one time source. The system's provider waits with

@@ -3,12 +3,12 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// What the client needs from a program's rate gate: wait for a grant right before a call goes on the wire,
     /// and slow down after a 429. Two gates implement it: <see cref="RateGate"/> (this process only, the
-    /// default) and <see cref="SharedRateGate"/> (every process and host pointed at the same rate limit store).
+    /// default) and <see cref="Shared.SharedRateGate"/> (every process and host pointed at the same rate limit store).
     /// </summary>
     internal interface IRateGate : IDisposable
     {

@@ -3,7 +3,7 @@ using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>
     /// Loads Leadspace.RateLimitStore.dll and its dependencies (StackExchange.Redis, Pipelines.Sockets.Unofficial,

@@ -4,7 +4,7 @@ using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// The client-side rate limiter: a <see cref="RateLimiter"/> that guarantees that no trailing window of

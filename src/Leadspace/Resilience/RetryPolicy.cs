@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>
     /// How long to wait between attempts and when to stop: exponential backoff with full jitter, bounded by

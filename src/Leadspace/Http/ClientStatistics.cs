@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>Counters of one connection since connect; safe to read from any thread during a run.</summary>
     internal sealed class ClientStatistics

@@ -10,7 +10,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Leadspace.Model;
 
-namespace Leadspace.Client
+namespace Leadspace.Auth
 {
     /// <summary>Supplies the Bearer token for each call.</summary>
     internal interface ITokenProvider : IDisposable

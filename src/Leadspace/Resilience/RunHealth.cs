@@ -1,6 +1,6 @@
 using System;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>
     /// What the attempts of one run say about the server as a whole, so that one run never hammers a dead base

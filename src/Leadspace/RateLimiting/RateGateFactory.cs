@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
+using Leadspace.RateLimiting.Shared;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// Makes a program's gate: the local <see cref="RateGate"/>, or, with a rate limit store, a

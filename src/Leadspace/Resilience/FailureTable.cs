@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>What went wrong with a call (or why it was never made). Its meaning is in <see cref="FailureTable"/>.</summary>
     public enum FailureKind

@@ -10,9 +10,12 @@ using System.Security.Authentication;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Leadspace.Auth;
 using Leadspace.Model;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>The outcome of one enrichment call, after any retries.</summary>
     internal sealed class CallResult

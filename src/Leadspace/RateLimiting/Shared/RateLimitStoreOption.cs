@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>
     /// The -RateLimitStore option: where it comes from, how it is shown (password redacted), and the store keys of

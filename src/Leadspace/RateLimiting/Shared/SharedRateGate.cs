@@ -6,7 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>Timings of a <see cref="SharedRateGate"/>; the defaults are the documented behaviour.</summary>
     internal sealed class SharedRateGateOptions

@@ -1,6 +1,7 @@
 using System;
+using Leadspace.Resilience;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>Rate and resilience settings of one connection, validated on construction of the client.</summary>
     internal sealed class ConnectionSettings
