@@ -122,7 +122,7 @@ function Invoke-BuildTask {
     Set-ManifestReleaseNote -Path (Join-Path $ModuleOut 'Leadspace.psd1') -Notes $releaseNotes
 
     # The netstandard2.0 dependencies sit beside the module: PowerShell 7 uses its own newer copies where it
-    # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting); Windows
+    # has them (System.Text.Json…) and loads only what it lacks (System.Threading.RateLimiting, Microsoft.Bcl.TimeProvider); Windows
     # PowerShell 5.1 needs them all (see ModuleInitializer.cs). PowerShell's own assemblies are never shipped.
     Get-ChildItem $bin -Filter *.dll |
         Where-Object { $_.Name -ne 'Leadspace.dll' -and $_.Name -ne 'System.Management.Automation.dll' -and $_.Name -notlike 'Microsoft.PowerShell.*' } |
@@ -130,11 +130,11 @@ function Invoke-BuildTask {
 
     # The rate limit store (StackExchange.Redis and its dependencies) in its own folder: loaded only for
     # Connect-Leadspace -RateLimitStore, into the module's own AssemblyLoadContext on PowerShell 7
-    # (src/Leadspace/Client/RateLimitStoreLoader.cs). Leadspace.dll and the main module's own dependencies stay out of it.
+    # (src/Leadspace/RateLimiting/Shared/RateLimitStoreLoader.cs). Leadspace.dll and the main module's own dependencies stay out of it.
     $storeBin = Join-Path $Root "src/Leadspace.RateLimitStore/bin/$Configuration/netstandard2.0"
     $storeOut = Join-Path $ModuleOut 'RateLimitStore'
     New-Item -ItemType Directory -Path $storeOut -Force | Out-Null
-    $notStore = 'Leadspace.dll', 'System.Text.Json.dll', 'System.Text.Encodings.Web.dll', 'System.Threading.RateLimiting.dll', 'System.Management.Automation.dll'
+    $notStore = 'Leadspace.dll', 'System.Text.Json.dll', 'System.Text.Encodings.Web.dll', 'System.Threading.RateLimiting.dll', 'Microsoft.Bcl.TimeProvider.dll', 'System.Management.Automation.dll'
     Get-ChildItem $storeBin -Filter *.dll | Where-Object { $_.Name -notin $notStore } | Copy-Item -Destination $storeOut
     # No pdb here either, as for Leadspace.dll: the build is deterministic, a pdb from the same commit matches.
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
-using Leadspace.Client;
+using Leadspace.RateLimiting.Shared;
 using StackExchange.Redis;
 
 namespace Leadspace.RateLimitStore

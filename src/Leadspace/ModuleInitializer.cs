@@ -13,7 +13,7 @@ namespace Leadspace
     /// (newer) copies of System.Text.Json and friends always win, and the module's copies are never loaded.
     /// On Windows PowerShell 5.1 it also serves the RateLimitStore folder (StackExchange.Redis and its dependencies)
     /// to the assemblies in that folder, once a rate limit store is used; on PowerShell 7 that folder is loaded into
-    /// its own load context instead (see Client/RateLimitStoreLoader.cs) and never reaches this handler.
+    /// its own load context instead (see RateLimiting/Shared/RateLimitStoreLoader.cs) and never reaches this handler.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {

@@ -1,4 +1,4 @@
-using Leadspace.Client;
+using Leadspace.RateLimiting.Shared;
 using StackExchange.Redis;
 using Xunit;
 

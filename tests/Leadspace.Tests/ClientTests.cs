@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,5 +1,6 @@
 using System.Security;
-using Leadspace.Client;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
 using Leadspace.Session;
 using Xunit;
 

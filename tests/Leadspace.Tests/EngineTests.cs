@@ -1,7 +1,8 @@
-using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

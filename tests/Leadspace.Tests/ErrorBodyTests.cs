@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Leadspace.Client;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

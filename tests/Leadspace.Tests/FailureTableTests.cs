@@ -1,6 +1,6 @@
 using System.Reflection;
-using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

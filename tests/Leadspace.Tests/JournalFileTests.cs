@@ -1,5 +1,9 @@
 using System.Text;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Journal;
 using Xunit;
 

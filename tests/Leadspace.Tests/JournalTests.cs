@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Journal;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -21,7 +22,7 @@ public class JournalTests : IDisposable
 
     private string File(string name = "run.jsonl") => Path.Combine(_dir, name);
 
-    private static RunJournal Open(string path, Clock? clock = null, TimeSpan? maxAge = null, string[]? keys = null, string service = Service)
+    private static RunJournal Open(string path, TimeProvider? clock = null, TimeSpan? maxAge = null, string[]? keys = null, string service = Service)
         => RunJournal.Open(path, service, keys ?? Program, "prog-1", maxAge, clock);
 
     private static EnrichmentRequest Request(int i, string? email = null)

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Engine;
 using Leadspace.Model;
 using Xunit;

@@ -1,7 +1,9 @@
-using Leadspace.Model;
-using Leadspace.Engine;
 using System.Text.Json;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Engine;
+using Leadspace.Model;
+using Leadspace.Resilience;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -14,16 +16,16 @@ public class OAuthTests
     [Fact]
     public async Task ObtainsRefreshesBeforeExpiryAndSharesOneRenewal()
     {
-        var now = new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
         int issued = 0;
         var handler = new StubHandler(async (req, _) =>
         {
             await Task.Delay(20);
             var n = Interlocked.Increment(ref issued);
-            return StubHandler.Json(200, TokenAnswer("t" + n, "r" + n, now.AddHours(1)));
+            return StubHandler.Json(200, TokenAnswer("t" + n, "r" + n, time.GetUtcNow().AddHours(1)));
         });
         using var http = new HttpClient(handler);
-        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog", ClientTests.Secure("s3cret"), () => now);
+        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog", ClientTests.Secure("s3cret"), time);
 
         // 20 concurrent callers, one POST.
         var tokens = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => provider.GetTokenAsync(default)));
@@ -39,7 +41,7 @@ public class OAuthTests
         }
 
         // Close to expiry: refreshed with PUT and the refresh token, once for many callers.
-        now = now.AddMinutes(56);
+        time.Advance(TimeSpan.FromMinutes(56));
         tokens = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => provider.GetTokenAsync(default)));
         Assert.All(tokens, t => Assert.Equal("t2", t));
         Assert.Equal(2, handler.Requests.Count);
@@ -96,7 +98,7 @@ public class OAuthTests
             return Task.FromResult(StubHandler.Json(200, StubHandler.Enriched));
         });
         var clock = new TestClock();
-        using var client = ClientTests.Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), () => clock.UtcNow), clock: clock);
+        using var client = ClientTests.Client(handler, tokens: http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), clock), clock: clock);
         var result = await client.EnrichAsync(ClientTests.Request(), default, default);
         Assert.Equal(FailureKind.None, result.Failure);
         Assert.Equal(2, authorize);

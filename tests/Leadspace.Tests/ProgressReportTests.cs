@@ -1,4 +1,5 @@
 using Leadspace.Engine;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -9,12 +10,12 @@ public class ProgressReportTests
     [Fact]
     public void ReportsTheFirstRowAtOnceThenAtMostOncePerInterval()
     {
-        var now = TimeSpan.Zero;
-        var report = new ProgressReport(1000, TimeSpan.FromMilliseconds(500), () => now);
+        var time = new FakeTimeProvider();
+        var report = new ProgressReport(1000, TimeSpan.FromMilliseconds(500), time);
         Assert.NotNull(report.Next(1, 0, 0));
-        now += TimeSpan.FromMilliseconds(499);
+        time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.Null(report.Next(2, 0, 0));
-        now += TimeSpan.FromMilliseconds(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         var update = report.Next(3, 30, 5);
         Assert.NotNull(update);
         Assert.Equal("3 rows done, 30 calls/s, 5 in flight", update!.Status);
@@ -24,10 +25,10 @@ public class ProgressReportTests
     [Fact]
     public void TheFinalUpdateIsAlwaysGivenWithThePercentage()
     {
-        var now = TimeSpan.Zero;
-        var report = new ProgressReport(150, TimeSpan.FromMinutes(1), () => now);
+        var time = new FakeTimeProvider();
+        var report = new ProgressReport(150, TimeSpan.FromMinutes(1), time);
         Assert.NotNull(report.Next(0, 0, 0));
-        now += TimeSpan.FromSeconds(2);
+        time.Advance(TimeSpan.FromSeconds(2));
         Assert.Null(report.Next(100, 0, 0)); // throttled: a fast run would report nothing more…
         var last = report.Final(150, 0, 0);  // …but the end is always reported
         Assert.Equal(100, last.PercentComplete);
@@ -37,12 +38,13 @@ public class ProgressReportTests
     [Fact]
     public void PercentageAndTimeLeftComeFromTheTotalAndTheRate()
     {
-        var now = TimeSpan.FromSeconds(10);
-        var report = new ProgressReport(400, null, () => now);
+        var time = new FakeTimeProvider();
+        var report = new ProgressReport(400, null, time);
+        time.Advance(TimeSpan.FromSeconds(10));
         var update = report.Next(100, 0, 0)!;
         Assert.Equal(25, update.PercentComplete);
         Assert.Equal(30, update.SecondsRemaining); // 10 rows/s, 300 left
-        var unknown = new ProgressReport(0, null, () => now).Next(100, 0, 0)!;
+        var unknown = new ProgressReport(0, null, time).Next(100, 0, 0)!;
         Assert.Equal(-1, unknown.PercentComplete);
         Assert.Equal(-1, unknown.SecondsRemaining);
     }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -26,8 +26,8 @@ public class RateGateTests
     [InlineData(5000)]
     public async Task NeverMoreThanTheLimitInAnyOneSecondWindow(double rate)
     {
-        var time = new FakeTime();
-        var gate = new RateGate(rate, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(rate, TimeSpan.FromMilliseconds(25), time);
         var grants = new List<long>();
         int n = (int)Math.Max(50, rate * 10); // ten seconds: the one-time cold-start guard is amortised as in a real run
         for (int i = 0; i < n; i++)
@@ -45,8 +45,8 @@ public class RateGateTests
     [Fact]
     public async Task PacesCallsInsteadOfBursting()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         var grants = new List<long>();
         for (int i = 0; i < 60; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         Assert.True(MaxInAnyWindow(grants, 0.1) <= 4, "no more than ~3 calls in any 100 ms at 30/s");
@@ -55,8 +55,8 @@ public class RateGateTests
     [Fact]
     public async Task PenaltyLowersTheRateAndItRecovers()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         gate.Penalize(null);
         Assert.InRange(gate.EffectiveRequestsPerSecond, 26.9, 27.1);   // a tenth off…
@@ -73,7 +73,7 @@ public class RateGateTests
 
     /// <summary>Grants of a run of <paramref name="seconds"/> at 30/s, the first three cold; <paramref name="on429"/>
     /// is called with the gate once, at second <paramref name="at"/>.</summary>
-    private static async Task<List<long>> Run30(FakeTime time, RateGate gate, double seconds, double at = -1, Action<RateGate>? on429 = null)
+    private static async Task<List<long>> Run30(TestClock time, RateGate gate, double seconds, double at = -1, Action<RateGate>? on429 = null)
     {
         var grants = new List<long>();
         long start = time.Now, end = time.Now + (long)(seconds * Stopwatch.Frequency);
@@ -93,8 +93,8 @@ public class RateGateTests
     {
         // Against a limiter that allows no burst (a leaky bucket: one call per 33.3 ms at 30/s) no two grants may
         // be closer than 1 / rate, however late a timer fired; and pacing must not cost throughput.
-        var time = new FakeTime { Oversleep = d => TimeSpan.FromMilliseconds(d.TotalMilliseconds % 3 < 1.5 ? 0.9 : 0.2) };
-        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock { Oversleep = d => TimeSpan.FromMilliseconds(d.TotalMilliseconds % 3 < 1.5 ? 0.9 : 0.2) };
+        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time);
         var grants = await Run30(time, gate, 20);
         long minGap = Stopwatch.Frequency / 30;
         var gaps = grants.Zip(grants.Skip(1), (a, b) => b - a).ToList();
@@ -110,10 +110,10 @@ public class RateGateTests
     [Fact]
     public async Task ASingle429DoesNotCostARateCutForTheRestOfTheRun()
     {
-        var calmTime = new FakeTime();
-        var calm = await Run30(calmTime, new RateGate(30, null, calmTime.Clock, calmTime.Delay), 20);
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var calmTime = new TestClock();
+        var calm = await Run30(calmTime, new RateGate(30, null, calmTime), 20);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         var grants = await Run30(time, gate, 20, at: 5, on429: g => g.Penalize(null));
         // One 429 without Retry-After costs a few calls (a tenth of the rate, back in about three seconds), not a
         // third of the rate for seconds on end (the old ×0.7 with a slow climb cost about 20 calls).
@@ -130,10 +130,10 @@ public class RateGateTests
     public async Task ARetryAfterCostsWhatItSays()
     {
         // A 429 with Retry-After: 0.5 pauses every caller half a second, plus the small step: about 15 + 5 calls.
-        var calmTime = new FakeTime();
-        var calm = await Run30(calmTime, new RateGate(30, null, calmTime.Clock, calmTime.Delay), 20);
-        var time = new FakeTime();
-        var grants = await Run30(time, new RateGate(30, null, time.Clock, time.Delay), 20, at: 5, on429: g => g.Penalize(TimeSpan.FromSeconds(0.5)));
+        var calmTime = new TestClock();
+        var calm = await Run30(calmTime, new RateGate(30, null, calmTime), 20);
+        var time = new TestClock();
+        var grants = await Run30(time, new RateGate(30, null, time), 20, at: 5, on429: g => g.Penalize(TimeSpan.FromSeconds(0.5)));
         Assert.InRange(calm.Count - grants.Count, 14, 22);
     }
 
@@ -144,8 +144,8 @@ public class RateGateTests
         // the last accepted one. Each call reaches it 0-3 ms after its grant (network and scheduling jitter), a late
         // timer wakes the gate 0-1 ms late, and each 429 is reported to the gate and its row sent again.
         var rnd = new Random(19);
-        var time = new FakeTime { Oversleep = _ => TimeSpan.FromMilliseconds(rnd.NextDouble()) };
-        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock { Oversleep = _ => TimeSpan.FromMilliseconds(rnd.NextDouble()) };
+        var gate = new RateGate(30, TimeSpan.FromMilliseconds(25), time);
         long interval = Stopwatch.Frequency / 30, lastAccepted = long.MinValue / 2, start = time.Now;
         int done = 0, calls = 0, refused = 0;
         while (done < 900)
@@ -164,8 +164,8 @@ public class RateGateTests
     [Fact]
     public async Task RetryAfterPausesEveryCaller()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         long before = time.Now;
         gate.Penalize(TimeSpan.FromSeconds(2));
@@ -176,8 +176,8 @@ public class RateGateTests
     [Fact]
     public async Task ARetryAfterPauseIsCapped()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         await gate.WaitAsync(CancellationToken.None);
         long before = time.Now;
         gate.Penalize(TimeSpan.FromHours(1), TimeSpan.FromSeconds(1));
@@ -217,8 +217,8 @@ public class RateGateTests
     [Fact]
     public async Task ChangingTheRateKeepsTheWindowGuarantee()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(30, null, time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(30, null, time);
         var grants = new List<long>();
         for (int i = 0; i < 40; i++) { await gate.WaitAsync(CancellationToken.None); grants.Add(time.Now); }
         gate.SetRate(10);
@@ -230,8 +230,8 @@ public class RateGateTests
     [Fact]
     public async Task ColdGrantsDelayTheirPartnerOneWindowLater()
     {
-        var time = new FakeTime();
-        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), time.Clock, time.Delay);
+        var time = new TestClock();
+        var gate = new RateGate(10, TimeSpan.FromMilliseconds(25), time);
         var grants = new List<long>();
         for (int i = 0; i < 20; i++) { bool isCold = i < 3; await gate.WaitAsync(default, () => isCold); grants.Add(time.Now); }
         var cold = (grants[10] - grants[0]) / (double)Stopwatch.Frequency;

@@ -1,12 +1,13 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 using Xunit;
 
 namespace Leadspace.Tests;
 
 /// <summary>The -RateLimitStore option (redaction, environment variable, store keys) and the gate factory, without Redis.</summary>
-[Collection("StoreFactory")] // RateGateFactory.StoreFactory is process-wide
+[Collection("Connections")] // RateGateFactory.StoreFactory and the gate registry are process-wide
 public class RateLimitStoreOptionTests
 {
     [Theory]
@@ -69,7 +70,7 @@ public class RateLimitStoreOptionTests
         }
     }
 
-    private sealed class StaticStore : IRateLimitStore
+    internal sealed class StaticStore : IRateLimitStore
     {
         public StaticStore(string description) { Description = description; }
         public string Description { get; }

@@ -1,10 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Leadspace.Client;
+using Leadspace.Auth;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -175,7 +179,7 @@ public class ResilienceTests
         });
         var clock = new TestClock();
         using var client = ClientTests.Client(handler, s => { s.Retry.MaxAttempts = 50; s.Retry.MaxElapsed = TimeSpan.FromHours(1); },
-            http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), () => clock.UtcNow), clock);
+            http => new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "prog-1", ClientTests.Secure("s"), clock), clock);
 
         var result = await client.EnrichAsync(Request(), default, default);
 
@@ -195,13 +199,13 @@ public class ResilienceTests
     {
         int authorize = 0;
         var handler = new StubHandler((_, _) => { Interlocked.Increment(ref authorize); return Task.FromResult(StubHandler.Json(502, "")); });
-        var now = new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
         using var http = new HttpClient(handler);
-        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "p", ClientTests.Secure("s"), () => now);
+        using var provider = new OAuthTokenProvider(http, new Uri("https://apigw.example.test"), "p", ClientTests.Secure("s"), time);
         for (int i = 0; i < 20; i++) await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
         Assert.Equal(1, authorize);
         Assert.Equal(1, provider.ConsecutiveFailures);
-        now += OAuthTokenProvider.Backoff(1);
+        time.Advance(OAuthTokenProvider.Backoff(1));
         var ex = await Assert.ThrowsAsync<LeadspaceTokenUnavailableException>(() => provider.GetTokenAsync(default));
         Assert.Equal(2, authorize);
         Assert.Equal(OAuthTokenProvider.Backoff(2), ex.RetryAfter);

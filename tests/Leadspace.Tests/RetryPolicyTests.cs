@@ -1,4 +1,4 @@
-using Leadspace.Client;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -1,7 +1,10 @@
-using Leadspace.Client;
+using Leadspace.Auth;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Mapping;
 using Leadspace.Model;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
 using Leadspace.Simulator;
 using Xunit;
 

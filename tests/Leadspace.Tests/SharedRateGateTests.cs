@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 using Xunit;
 
 namespace Leadspace.Tests;
@@ -52,11 +53,11 @@ public class SharedRateGateTests
         public void Dispose() { }
     }
 
-    private static (SharedRateGate Gate, FakeStore Store, FakeTime Time) NewGate(double rate = 30)
+    private static (SharedRateGate Gate, FakeStore Store, TestClock Time) NewGate(double rate = 30)
     {
-        var time = new FakeTime();
+        var time = new TestClock();
         var store = new FakeStore();
-        var gate = new SharedRateGate(store, "leadspace:rate:{test}", rate, clock: time.Clock, delay: time.Delay);
+        var gate = new SharedRateGate(store, "leadspace:rate:{test}", rate, time: time);
         return (gate, store, time);
     }
 

@@ -1,4 +1,8 @@
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Session;
 using Xunit;
 
@@ -6,7 +10,7 @@ namespace Leadspace.Tests;
 
 /// <summary>The store's credentials: redis:// URIs, -RateLimitStoreCredential, the environment form, redaction on
 /// every path, and the warning for a password sent without TLS. No Redis here (see RateLimitStore.Tests.ps1).</summary>
-[Collection("StoreFactory")] // RateGateFactory.StoreFactory is process-wide
+[Collection("Connections")] // RateGateFactory.StoreFactory and the gate registry are process-wide
 public class StoreCredentialTests
 {
     private const string Secret = "Sup3r-S3cret-Pw";

@@ -1,6 +1,7 @@
-using Leadspace.Client;
 using Leadspace.Engine;
+using Leadspace.Http;
 using Leadspace.Model;
+using Leadspace.Resilience;
 using Xunit;
 
 namespace Leadspace.Tests;

@@ -236,4 +236,35 @@ Connect-Leadspace
         Disconnect-Leadspace -Connection $c
         { Invoke-LeadspaceEnrichment -CompanyName 'Acme' -Connection $c -ErrorAction Stop } | Should -Throw -ErrorId 'LeadspaceConnectionClosed,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
     }
+
+    It 'another runspace connects at once while one waits for an unreachable store, and Ctrl+C ends that wait within a second' {
+        # A store that accepts the TCP connection and never answers: a connect to it waits out its connectTimeout.
+        $silent = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        $ps = $null
+        try {
+            $store = "127.0.0.1:$($silent.LocalEndpoint.Port),connectTimeout=30000"
+            $ps = [powershell]::Create()   # a runspace of its own, in this process (as ForEach-Object -Parallel or a thread job)
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Get-Module Leadspace).Path).AddStatement().
+                AddCommand('Connect-Leadspace').AddParameter('Token', (ConvertTo-Secure 'store-wait-token')).AddParameter('ProgramId', 'prog-store-wait').
+                AddParameter('BaseUri', $sim.BaseUri).AddParameter('RateLimitStore', $store)
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not $silent.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $silent.Pending() | Should -BeTrue -Because 'the first runspace reached the store and waits for its answer'
+
+            $other = Measure-Command { Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri }
+            $other.TotalSeconds | Should -BeLessThan 1
+            $async.IsCompleted | Should -BeFalse -Because 'the first connect was still waiting for its store'
+
+            $stop = Measure-Command { $ps.Stop() }
+            $stop.TotalSeconds | Should -BeLessThan 1
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            @(Get-LeadspaceConnection -All | Where-Object ProgramId -eq 'prog-store-wait').Count | Should -Be 0
+        }
+        finally {
+            if ($ps) { $ps.Dispose() }
+            $silent.Stop()
+        }
+    }
 }

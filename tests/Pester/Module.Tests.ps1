@@ -37,6 +37,13 @@ Describe 'The built module' {
         [Reflection.AssemblyName]::GetAssemblyName($dll).Version.Major | Should -Be 8
     }
 
+    It 'ships the time source it depends on (System.TimeProvider for netstandard2.0), at 8.0, beside the module only' {
+        $dll = Join-Path $ModuleDir 'Microsoft.Bcl.TimeProvider.dll'
+        $dll | Should -Exist
+        [Reflection.AssemblyName]::GetAssemblyName($dll).Version.Major | Should -Be 8
+        Join-Path $ModuleDir 'RateLimitStore/Microsoft.Bcl.TimeProvider.dll' | Should -Not -Exist
+    }
+
     It 'names cmdlets with approved verbs' {
         $approved = (Get-Verb).Verb
         foreach ($c in Get-Command -Module Leadspace) { $approved | Should -Contain $c.Verb }
@@ -63,7 +70,7 @@ Describe 'The built module' {
     }
 
     It 'names a real ErrorCategory for every failure in the failure table' {
-        foreach ($f in [Leadspace.Client.FailureTable]::All) {
+        foreach ($f in [Leadspace.Resilience.FailureTable]::All) {
             [System.Management.Automation.ErrorCategory] $f.Category | Should -Not -Be 'NotSpecified' -Because $f.Kind
         }
     }

@@ -86,6 +86,7 @@ Describe 'Leadspace.<version>.nupkg (the module, for Install-PSResource)' {
         }
         @($shipped.Keys | Where-Object { -not $reached.Contains(($_ -replace ' \(.*\)$', '')) }) | Should -BeNullOrEmpty -Because 'nothing unreferenced should ship'
         $reached | Should -Contain 'System.Threading.RateLimiting'
+        $reached | Should -Contain 'Microsoft.Bcl.TimeProvider'
     }
 
     It 'holds exactly the module the tests ran against' {

@@ -2,7 +2,9 @@ using System;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Http;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Session;
 
 namespace Leadspace.Commands
@@ -20,10 +22,10 @@ namespace Leadspace.Commands
         public const string TokenSet = "Token";
         public const string CredentialSet = "Credential";
         public const string OAuthSet = "OAuth";
-        public const string TokenVariable = ConnectionFactory.TokenVariable;
-        public const string ProgramIdVariable = ConnectionFactory.ProgramIdVariable;
-        public const string OAuthSecretVariable = ConnectionFactory.OAuthSecretVariable;
-        public const string BaseUriVariable = ConnectionFactory.BaseUriVariable;
+        internal const string TokenVariable = ConnectionFactory.TokenVariable;
+        internal const string ProgramIdVariable = ConnectionFactory.ProgramIdVariable;
+        internal const string OAuthSecretVariable = ConnectionFactory.OAuthSecretVariable;
+        internal const string BaseUriVariable = ConnectionFactory.BaseUriVariable;
 
         /// <summary>The perpetual API token. When neither it nor a credential is given, $env:LEADSPACE_API_TOKEN is used.</summary>
         [Parameter(ParameterSetName = TokenSet, Position = 0)]

@@ -6,7 +6,7 @@ namespace Leadspace.Commands
 {
     /// <summary>Lets a TimeSpan parameter take "30d", "12h", "90m" or "45s" as well as a TimeSpan or its text.</summary>
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-    public sealed class DurationTransformationAttribute : ArgumentTransformationAttribute
+    internal sealed class DurationTransformationAttribute : ArgumentTransformationAttribute
     {
         public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
         {
@@ -18,7 +18,7 @@ namespace Leadspace.Commands
     }
 
     /// <summary>Durations as people type them: 30d, 12h, 90m, 45s (or a .NET TimeSpan text such as 1.00:00:00).</summary>
-    public static class Duration
+    internal static class Duration
     {
         public static bool TryParse(string text, out TimeSpan value)
         {

@@ -3,10 +3,12 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
 using Leadspace.Engine;
 using Leadspace.Mapping;
 using Leadspace.Model;
 using Leadspace.Run;
+using Leadspace.Resilience;
 using Leadspace.Session;
 
 namespace Leadspace.Commands

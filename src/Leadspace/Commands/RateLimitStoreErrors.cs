@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using Leadspace.Client;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 
 namespace Leadspace.Commands
 {

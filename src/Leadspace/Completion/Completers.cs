@@ -10,7 +10,7 @@ using Leadspace.Session;
 namespace Leadspace.Completion
 {
     /// <summary>The PowerShell side of tab completion: turns <see cref="CompletionCandidate"/>s into CompletionResults.</summary>
-    public abstract class LeadspaceCompleter : IArgumentCompleter
+    internal abstract class LeadspaceCompleter : IArgumentCompleter
     {
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             CommandAst commandAst, IDictionary fakeBoundParameters)
@@ -21,7 +21,7 @@ namespace Leadspace.Completion
 
     /// <summary>-PropertyMap 'Column=&lt;Tab&gt;': the request fields (see <see cref="PropertyMapText"/>); before the
     /// '=', the columns of the CSV the command line reads, when it starts with Import-Csv.</summary>
-    public sealed class PropertyMapCompleter : LeadspaceCompleter
+    internal sealed class PropertyMapCompleter : LeadspaceCompleter
     {
         internal override IEnumerable<CompletionCandidate> Candidates(string wordToComplete, CommandAst commandAst)
         {
@@ -31,28 +31,28 @@ namespace Leadspace.Completion
     }
 
     /// <summary>-CustomField &lt;Tab&gt;: the columns of the CSV the command line reads, when it starts with Import-Csv.</summary>
-    public sealed class CustomFieldCompleter : LeadspaceCompleter
+    internal sealed class CustomFieldCompleter : LeadspaceCompleter
     {
         internal override IEnumerable<CompletionCandidate> Candidates(string wordToComplete, CommandAst commandAst)
             => CsvColumnSuggestions.CustomFields(wordToComplete, PipelineCsv.Columns(commandAst));
     }
 
     /// <summary>-Connection &lt;Tab&gt;: the ids of the open connections, with their program and base URI.</summary>
-    public sealed class ConnectionCompleter : LeadspaceCompleter
+    internal sealed class ConnectionCompleter : LeadspaceCompleter
     {
         internal override IEnumerable<CompletionCandidate> Candidates(string wordToComplete, CommandAst commandAst)
             => ConnectionSuggestions.Connections(wordToComplete, ConnectionRegistry.All);
     }
 
     /// <summary>Connect-Leadspace -ProgramId &lt;Tab&gt;.</summary>
-    public sealed class ProgramIdCompleter : LeadspaceCompleter
+    internal sealed class ProgramIdCompleter : LeadspaceCompleter
     {
         internal override IEnumerable<CompletionCandidate> Candidates(string wordToComplete, CommandAst commandAst)
             => ConnectionSuggestions.ProgramIds(wordToComplete, Environment.GetEnvironmentVariable(ConnectLeadspaceCommand.ProgramIdVariable), ConnectionRegistry.All);
     }
 
     /// <summary>Connect-Leadspace -BaseUri &lt;Tab&gt;.</summary>
-    public sealed class BaseUriCompleter : LeadspaceCompleter
+    internal sealed class BaseUriCompleter : LeadspaceCompleter
     {
         internal override IEnumerable<CompletionCandidate> Candidates(string wordToComplete, CommandAst commandAst)
             => ConnectionSuggestions.BaseUris(wordToComplete, Environment.GetEnvironmentVariable(ConnectLeadspaceCommand.BaseUriVariable), ConnectionRegistry.All);

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Leadspace.Client;
+using Leadspace.Http;
 using Leadspace.Session;
 
 namespace Leadspace.Completion

@@ -13,7 +13,7 @@ namespace Leadspace.Completion
     /// Get-LeadspaceConnection -All shows) as well as the connection object itself.
     /// </summary>
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-    public sealed class ConnectionTransformationAttribute : ArgumentTransformationAttribute
+    internal sealed class ConnectionTransformationAttribute : ArgumentTransformationAttribute
     {
         public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
         {
@@ -30,7 +30,7 @@ namespace Leadspace.Completion
     /// they become an ordered dictionary, so the cmdlet sees one kind of value.
     /// </summary>
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-    public sealed class PropertyMapTransformationAttribute : ArgumentTransformationAttribute
+    internal sealed class PropertyMapTransformationAttribute : ArgumentTransformationAttribute
     {
         public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
         {

@@ -3,15 +3,16 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Leadspace.Client;
+using Leadspace.Http;
 using Leadspace.Journal;
 using Leadspace.Model;
 using Leadspace.Run;
+using Leadspace.Resilience;
 
 namespace Leadspace.Engine
 {
     /// <summary>A row whose result is ready, with the input object it came from.</summary>
-    public sealed class CompletedRow
+    internal sealed class CompletedRow
     {
         internal CompletedRow(object? input, EnrichmentResult result) { Input = input; Result = result; }
         public object? Input { get; }
@@ -19,7 +20,7 @@ namespace Leadspace.Engine
     }
 
     /// <summary>How an engine runs: its window, its journal (or answer store) and whether identical rows are sent once.</summary>
-    public sealed class EngineOptions
+    internal sealed class EngineOptions
     {
         /// <summary>Rows held at once (the order window); memory is bounded by it, not by the input.</summary>
         public int WindowSize { get; set; } = 64;
@@ -42,7 +43,7 @@ namespace Leadspace.Engine
     /// this run reuses its answer. A fatal failure (<see cref="FailureTable"/>: 401 after renewal, 427, an
     /// unreachable server, an OAuth outage, an unwritable journal) stops every row not yet sent: they complete as NotSent.
     /// </summary>
-    public sealed class EnrichmentEngine : IDisposable
+    internal sealed class EnrichmentEngine : IDisposable
     {
         private readonly IEnrichmentCaller _caller;
         private readonly EngineOptions _options;

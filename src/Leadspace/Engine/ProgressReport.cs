@@ -1,10 +1,9 @@
 using System;
-using System.Diagnostics;
 
 namespace Leadspace.Engine
 {
     /// <summary>One progress update: what the cmdlet turns into a ProgressRecord.</summary>
-    public sealed class ProgressUpdate
+    internal sealed class ProgressUpdate
     {
         public ProgressUpdate(string status, int percentComplete, int secondsRemaining)
         {
@@ -23,21 +22,18 @@ namespace Leadspace.Engine
     /// <see cref="Interval"/>, and always a final update when the run ends. The clock is injectable so that the
     /// throttling is tested without waiting.
     /// </summary>
-    public sealed class ProgressReport
+    internal sealed class ProgressReport
     {
-        private readonly Func<TimeSpan> _elapsed;
+        private readonly TimeProvider _time;
+        private readonly long _started;
         private TimeSpan? _last;
 
-        public ProgressReport(long totalCount, TimeSpan? interval = null, Func<TimeSpan>? elapsed = null)
+        public ProgressReport(long totalCount, TimeSpan? interval = null, TimeProvider? time = null)
         {
             TotalCount = totalCount;
             Interval = interval ?? TimeSpan.FromMilliseconds(500);
-            if (elapsed == null)
-            {
-                var watch = Stopwatch.StartNew();
-                elapsed = () => watch.Elapsed;
-            }
-            _elapsed = elapsed;
+            _time = time ?? TimeProvider.System;
+            _started = _time.GetTimestamp();
         }
 
         /// <summary>Rows expected (0 when unknown).</summary>
@@ -47,14 +43,14 @@ namespace Leadspace.Engine
         /// <summary>An update if one is due now, else null.</summary>
         public ProgressUpdate? Next(long done, double callsPerSecond, long inFlight)
         {
-            var now = _elapsed();
+            var now = _time.GetElapsedTime(_started);
             if (_last.HasValue && now - _last.Value < Interval) return null;
             _last = now;
             return Build(done, callsPerSecond, inFlight, now);
         }
 
         /// <summary>The last update of a run, whatever the throttle says.</summary>
-        public ProgressUpdate Final(long done, double callsPerSecond, long inFlight) => Build(done, callsPerSecond, inFlight, _elapsed());
+        public ProgressUpdate Final(long done, double callsPerSecond, long inFlight) => Build(done, callsPerSecond, inFlight, _time.GetElapsedTime(_started));
 
         private ProgressUpdate Build(long done, double callsPerSecond, long inFlight, TimeSpan now)
         {

@@ -1,10 +1,9 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
-using Leadspace.Client;
 using Leadspace.Mapping;
 using Leadspace.Model;
 using Leadspace.Run;
+using Leadspace.Resilience;
 
 namespace Leadspace.Engine
 {
@@ -12,9 +11,16 @@ namespace Leadspace.Engine
     /// The counts of one run as its rows are output, and the texts made from them: the verbose summary, the
     /// terminating error of a run that stopped, the -WhatIf estimate. Plain C#: the cmdlet only writes them.
     /// </summary>
-    public sealed class RunTally
+    internal sealed class RunTally
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly TimeProvider _time;
+        private readonly long _started;
+
+        public RunTally(TimeProvider? time = null)
+        {
+            _time = time ?? TimeProvider.System;
+            _started = _time.GetTimestamp();
+        }
 
         public long RowsRead { get; private set; }
         public long Enriched { get; private set; }
@@ -36,7 +42,7 @@ namespace Leadspace.Engine
 
         public long Output => Enriched + NotMatched + Invalid + Failed + NotSent;
         public long Done => Enriched + NotMatched + Invalid;
-        public TimeSpan Elapsed => _clock.Elapsed;
+        public TimeSpan Elapsed => _time.GetElapsedTime(_started);
 
         /// <summary>A new input row; returns its 1-based number.</summary>
         public long Read() => ++RowsRead;

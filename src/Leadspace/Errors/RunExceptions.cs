@@ -18,7 +18,7 @@ namespace Leadspace.Commands
     public sealed class LeadspaceRunStoppedException : LeadspaceException
     {
         internal LeadspaceRunStoppedException(string message, EnrichmentResult fatalRow)
-            : base(Client.FailureTable.For(fatalRow.Failure).Error, message)
+            : base(Resilience.FailureTable.For(fatalRow.Failure).Error, message)
         {
             FatalRow = fatalRow;
         }

@@ -4,7 +4,11 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Model;
 
 namespace Leadspace.Journal
@@ -20,14 +24,14 @@ namespace Leadspace.Journal
     {
         private readonly object _lock = new object();
         private readonly JournalIndex _index = new JournalIndex();
-        private readonly Clock _clock;
+        private readonly TimeProvider _clock;
         private readonly TimeSpan? _maxAge;
         private bool _disposed;
         private long _bytesWritten;
         /// <summary>The file's length once read: a done record at or after it was written by this run.</summary>
         private long _openedLength;
 
-        public AnswerLog(JournalFile file, Clock clock, TimeSpan? maxAge)
+        public AnswerLog(JournalFile file, TimeProvider clock, TimeSpan? maxAge)
         {
             File = file; _clock = clock; _maxAge = maxAge;
         }
@@ -100,13 +104,13 @@ namespace Leadspace.Journal
 
         public int CountAnswers()
         {
-            var now = _clock.UtcNow;
+            var now = _clock.GetUtcNow();
             return _index.CountWhere(e => e.HasAnswer && Fresh(e.DoneAtTicks, now));
         }
 
         public int CountUnresolved()
         {
-            var now = _clock.UtcNow;
+            var now = _clock.GetUtcNow();
             return _index.CountWhere(e => !e.HasAnswer && e.Unresolved > 0 && Fresh(e.LastAtTicks, now));
         }
 
@@ -122,7 +126,7 @@ namespace Leadspace.Journal
             bool thisRun;
             lock (_lock)
             {
-                if (!_index.TryGet(k, out var entry) || !entry.HasAnswer || !Fresh(entry.DoneAtTicks, _clock.UtcNow)) return false;
+                if (!_index.TryGet(k, out var entry) || !entry.HasAnswer || !Fresh(entry.DoneAtTicks, _clock.GetUtcNow())) return false;
                 at = entry.DoneAt;
                 thisRun = entry.DoneOffset >= _openedLength;
                 bytes = new byte[entry.DoneLength];
@@ -151,7 +155,7 @@ namespace Leadspace.Journal
             var k = RecordKey.From(key);
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 if (!_index.TryGet(k, out var entry) || entry.HasAnswer && Fresh(entry.DoneAtTicks, now)) return 0;
                 if (!Fresh(entry.LastAtTicks, now)) return 0;
                 return entry.Possible + entry.Unresolved;
@@ -224,7 +228,7 @@ namespace Leadspace.Journal
 
         private static readonly char[] LineBreaks = { '\n', '\r', '\u2028', '\u2029' };
 
-        public string Now() => _clock.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        public string Now() => _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
         /// <summary>Writes one record (a JSON object on one line) and indexes it, both under the lock.</summary>
         public void Append(Action<Utf8JsonWriter> write, RecordKey? key = null, RecordKind kind = RecordKind.Sent, int possible = 0)
@@ -243,7 +247,7 @@ namespace Leadspace.Journal
                 if (_disposed) throw new ObjectDisposedException(nameof(RunJournal), "The run journal is closed.");
                 long offset = File.Append(buffer.GetBuffer(), length); // one write: the record and its line end
                 _bytesWritten += length;
-                if (key.HasValue) _index.Apply(key.Value, kind, _clock.UtcNow.UtcTicks, possible, offset, length - 1);
+                if (key.HasValue) _index.Apply(key.Value, kind, _clock.GetUtcNow().UtcTicks, possible, offset, length - 1);
             }
         }
 

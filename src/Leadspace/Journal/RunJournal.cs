@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using Leadspace.Client;
+using Leadspace.Resilience;
 
 namespace Leadspace.Journal
 {
@@ -29,7 +29,7 @@ namespace Leadspace.Journal
         private readonly Timer? _syncTimer;
         private readonly List<string> _warnings = new List<string>();
 
-        private RunJournal(JournalFile file, string path, Clock clock, TimeSpan? maxAge)
+        private RunJournal(JournalFile file, string path, TimeProvider clock, TimeSpan? maxAge)
         {
             _log = new AnswerLog(file, clock, maxAge);
             Path = path;
@@ -102,7 +102,7 @@ namespace Leadspace.Journal
         /// <param name="clock">The wall clock for timestamps and -MaxAge.</param>
         /// <param name="cancellationToken">The run's stop (Ctrl+C).</param>
         /// <param name="headerKeys">The keys a new journal's header names the program by (default: all of <paramref name="programKeys"/>).</param>
-        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null, CancellationToken cancellationToken = default, IReadOnlyList<string>? headerKeys = null)
+        public static RunJournal Open(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, TimeProvider? clock = null, CancellationToken cancellationToken = default, IReadOnlyList<string>? headerKeys = null)
         {
             WaitForClosing(path, cancellationToken);
             JournalFile file;
@@ -122,11 +122,11 @@ namespace Leadspace.Journal
             {
                 throw new JournalException(ErrorTable.CheckpointUnwritable, $"The journal '{path}' cannot be opened for writing: {ex.Message}", ex);
             }
-            return Load(new RunJournal(file, path, clock ?? Clock.System, maxAge), service, programKeys, programName, headerKeys);
+            return Load(new RunJournal(file, path, clock ?? TimeProvider.System, maxAge), service, programKeys, programName, headerKeys);
         }
 
         /// <summary>Opens an existing journal to read its answers only (-WhatIf); null when there is none.</summary>
-        public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
+        public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, TimeProvider? clock = null)
         {
             if (!File.Exists(path)) return null;
             JournalFile file;
@@ -135,7 +135,7 @@ namespace Leadspace.Journal
             {
                 throw new JournalException(ErrorTable.CheckpointUnreadable, $"The journal '{path}' cannot be read: {ex.Message}", ex);
             }
-            return Load(new RunJournal(file, path, clock ?? Clock.System, maxAge), service, programKeys, programName);
+            return Load(new RunJournal(file, path, clock ?? TimeProvider.System, maxAge), service, programKeys, programName);
         }
 
         private static RunJournal Load(RunJournal journal, string service, IReadOnlyList<string> programKeys, string programName, IReadOnlyList<string>? headerKeys = null)

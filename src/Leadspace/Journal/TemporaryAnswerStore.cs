@@ -1,5 +1,9 @@
 using System;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 
 namespace Leadspace.Journal
 {
@@ -13,10 +17,10 @@ namespace Leadspace.Journal
     {
         private readonly AnswerLog _log;
 
-        private TemporaryAnswerStore(Clock clock) => _log = new AnswerLog(JournalFile.CreateTemporary(), clock, null);
+        private TemporaryAnswerStore(TimeProvider clock) => _log = new AnswerLog(JournalFile.CreateTemporary(), clock, null);
 
         /// <summary>A new, empty store.</summary>
-        public static TemporaryAnswerStore Open(Clock? clock = null) => new TemporaryAnswerStore(clock ?? Clock.System);
+        public static TemporaryAnswerStore Open(TimeProvider? clock = null) => new TemporaryAnswerStore(clock ?? TimeProvider.System);
 
         /// <summary>False: nothing is kept after the run.</summary>
         public bool Durable => false;

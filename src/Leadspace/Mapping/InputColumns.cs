@@ -10,7 +10,7 @@ namespace Leadspace.Mapping
     /// whose name a result column has is renamed <c>Input_&lt;name&gt;</c>, then <c>Input_&lt;name&gt;_2</c>, … until the
     /// name is taken by neither a result column nor another input column.
     /// </summary>
-    public sealed class InputColumns
+    internal sealed class InputColumns
     {
         private readonly HashSet<string> _resultColumns;
         private readonly Dictionary<string, string[]> _cache = new Dictionary<string, string[]>(StringComparer.Ordinal);

@@ -11,7 +11,7 @@ namespace Leadspace.Mapping
     /// property map and a list of columns to send as custom fields. Plans are cached per column set, so
     /// a CSV with a million rows resolves its header once.
     /// </summary>
-    public sealed class InputMapper
+    internal sealed class InputMapper
     {
         private readonly List<KeyValuePair<string, RequestField>> _explicitFields = new List<KeyValuePair<string, RequestField>>();
         private readonly List<KeyValuePair<string, string>> _explicitCustom = new List<KeyValuePair<string, string>>();

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 namespace Leadspace.Mapping
 {
     /// <summary>What kind of value an input property holds.</summary>
-    public enum InputValueKind
+    internal enum InputValueKind
     {
         /// <summary>One value (text, number, date, a one-item list): sendable as text.</summary>
         Text,
@@ -22,7 +22,7 @@ namespace Leadspace.Mapping
     /// list or nested value, a readable rendering used only by -IncludeInput), and what kind of value it was. The
     /// cmdlet builds these from PowerShell objects; the mapper decides what may be sent.
     /// </summary>
-    public sealed class InputProperty
+    internal sealed class InputProperty
     {
         public InputProperty(string name, string? text, InputValueKind kind = InputValueKind.Text, string? typeName = null,
             int count = 0, IReadOnlyList<InputProperty>? children = null, IReadOnlyList<IReadOnlyList<InputProperty>>? items = null)

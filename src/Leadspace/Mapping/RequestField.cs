@@ -36,43 +36,43 @@ namespace Leadspace.Mapping
 
         public override string ToString() => JsonPath;
 
-        public static readonly RequestField FirstName = new RequestField("person.first_name", "FirstName", "First name",
+        internal static readonly RequestField FirstName = new RequestField("person.first_name", "FirstName", "First name",
             "first_name", "First Name", "FirstName", "Given Name", "First", "fname");
-        public static readonly RequestField LastName = new RequestField("person.last_name", "LastName", "Last name",
+        internal static readonly RequestField LastName = new RequestField("person.last_name", "LastName", "Last name",
             "last_name", "Last Name", "LastName", "Surname", "Family Name", "Last", "lname");
-        public static readonly RequestField Email = new RequestField("person.email", "Email", "Email address",
+        internal static readonly RequestField Email = new RequestField("person.email", "Email", "Email address",
             "email", "Email Address", "Work Email", "Business Email", "E-mail", "Email 1", "Primary Email");
-        public static readonly RequestField Title = new RequestField("person.title", "Title", "Job title",
+        internal static readonly RequestField Title = new RequestField("person.title", "Title", "Job title",
             "title", "Job Title", "Position", "Job Role");
-        public static readonly RequestField PersonLinkedInUrl = new RequestField("person.linkedinUrl", "LinkedInUrl", "Person LinkedIn URL",
+        internal static readonly RequestField PersonLinkedInUrl = new RequestField("person.linkedinUrl", "LinkedInUrl", "Person LinkedIn URL",
             "linkedinUrl", "LinkedIn", "LinkedIn URL", "LinkedIn Profile", "Person LinkedIn URL", "LinkedIn Profile URL", "LI URL");
-        public static readonly RequestField PersonId = new RequestField("person.pid", "PersonId", "Person UG Person ID",
+        internal static readonly RequestField PersonId = new RequestField("person.pid", "PersonId", "Person UG Person ID",
             "pid", "Person ID", "UG Person ID", "Leadspace Person ID");
-        public static readonly RequestField Phone = new RequestField("person.person_phone", "Phone", "Person phone (sample request schema)",
+        internal static readonly RequestField Phone = new RequestField("person.person_phone", "Phone", "Person phone (sample request schema)",
             "person_phone", "Phone", "Phone Number", "Work Phone", "Direct Phone", "Mobile", "Mobile Phone");
-        public static readonly RequestField PersonCountry = new RequestField("person.person_country", "PersonCountry", "Person country (sample request schema)",
+        internal static readonly RequestField PersonCountry = new RequestField("person.person_country", "PersonCountry", "Person country (sample request schema)",
             "person_country", "Person Country", "Contact Country", "Lead Country");
-        public static readonly RequestField CompanyName = new RequestField("company.name", "CompanyName", "Name of the company",
+        internal static readonly RequestField CompanyName = new RequestField("company.name", "CompanyName", "Name of the company",
             "company.name", "Company", "Company Name", "Account Name", "Account", "Organization", "Organisation", "Organization Name", "Employer");
-        public static readonly RequestField CompanyLsid = new RequestField("company.lsid", "CompanyLsid", "LSID of the company (matched on first)",
+        internal static readonly RequestField CompanyLsid = new RequestField("company.lsid", "CompanyLsid", "LSID of the company (matched on first)",
             "lsid", "Company LSID", "ls_id", "Leadspace ID");
-        public static readonly RequestField CompanyUgLsid = new RequestField("company.ugLsid", "CompanyUgLsid", "UG Company ID (v4 only, matched on first)",
+        internal static readonly RequestField CompanyUgLsid = new RequestField("company.ugLsid", "CompanyUgLsid", "UG Company ID (v4 only, matched on first)",
             "ugLsid", "UG Company ID", "ug_lsid", "ug_company_id");
-        public static readonly RequestField Website = new RequestField("company.website", "Website", "URL of the company's website",
+        internal static readonly RequestField Website = new RequestField("company.website", "Website", "URL of the company's website",
             "website", "Company Website", "Domain", "Company Domain", "Web Site", "Website URL", "URL");
-        public static readonly RequestField CompanyLinkedInUrl = new RequestField("company.companyLinkedinUrl", "CompanyLinkedInUrl", "URL of the company's LinkedIn profile",
+        internal static readonly RequestField CompanyLinkedInUrl = new RequestField("company.companyLinkedinUrl", "CompanyLinkedInUrl", "URL of the company's LinkedIn profile",
             "companyLinkedinUrl", "Company LinkedIn", "Company LinkedIn URL", "Company LinkedIn Profile", "Account LinkedIn URL");
-        public static readonly RequestField Country = new RequestField("company.address.country", "Country", "Company address: country",
+        internal static readonly RequestField Country = new RequestField("company.address.country", "Country", "Company address: country",
             "country", "Company Country", "Billing Country", "Country/Region", "Country Code");
-        public static readonly RequestField State = new RequestField("company.address.state", "State", "Company address: state",
+        internal static readonly RequestField State = new RequestField("company.address.state", "State", "Company address: state",
             "state", "State/Province", "Province", "Company State", "Billing State", "Billing State/Province", "State Code");
-        public static readonly RequestField City = new RequestField("company.address.city", "City", "Company address: city",
+        internal static readonly RequestField City = new RequestField("company.address.city", "City", "Company address: city",
             "city", "Company City", "Billing City", "Town");
-        public static readonly RequestField Street = new RequestField("company.address.street", "Street", "Company address: street",
+        internal static readonly RequestField Street = new RequestField("company.address.street", "Street", "Company address: street",
             "street", "Street Address", "Address", "Company Street", "Billing Street", "Address Line 1", "Address 1");
-        public static readonly RequestField PostalCode = new RequestField("company.address.postalcode", "PostalCode", "Company address: postal code",
+        internal static readonly RequestField PostalCode = new RequestField("company.address.postalcode", "PostalCode", "Company address: postal code",
             "postalcode", "Postal Code", "Zip", "Zip Code", "ZIP/Postal Code", "Postcode", "Billing Postal Code", "Billing Zip");
-        public static readonly RequestField ExternalId = new RequestField("external_id", "ExternalId", "Your identifier, echoed in the response",
+        internal static readonly RequestField ExternalId = new RequestField("external_id", "ExternalId", "Your identifier, echoed in the response",
             "external_id", "Id", "External ID", "Record ID", "Lead ID", "Contact ID", "Account ID", "Record Id");
 
         /// <summary>Every field of the request table, in the order they are documented.</summary>
@@ -84,7 +84,7 @@ namespace Leadspace.Mapping
         };
 
         /// <summary>Target of a property map entry that means "send this column as a custom field".</summary>
-        public const string CustomFieldsPath = "custom_fields";
+        internal const string CustomFieldsPath = "custom_fields";
 
         private static readonly Dictionary<string, RequestField> ByTarget = BuildTargets();
 
@@ -100,7 +100,7 @@ namespace Leadspace.Mapping
         }
 
         /// <summary>Finds a field by JSON path (e.g. <c>company.name</c>) or parameter name (e.g. <c>CompanyName</c>).</summary>
-        public static bool TryFind(string target, out RequestField field)
+        internal static bool TryFind(string target, out RequestField field)
         {
             if (target != null && ByTarget.TryGetValue(target.Trim(), out var f)) { field = f; return true; }
             field = null!;
@@ -108,7 +108,7 @@ namespace Leadspace.Mapping
         }
 
         /// <summary>Normalises a column name for alias matching: lower case, letters and digits only.</summary>
-        public static string NormalizeName(string name)
+        internal static string NormalizeName(string name)
         {
             var chars = new char[name.Length];
             int n = 0;

@@ -7,7 +7,7 @@ namespace Leadspace.Mapping
     /// The spec's minimum-input rule, checked before any call is made: account enrichment needs the
     /// company name; person enrichment needs first name, last name and one of company name, email or website.
     /// </summary>
-    public static class RequestValidator
+    internal static class RequestValidator
     {
         /// <summary>Returns null when the request is valid, else a message naming the missing fields.</summary>
         public static string? Validate(EnrichmentRequest request)

@@ -11,7 +11,7 @@ using Leadspace.Mapping;
 namespace Leadspace.Model
 {
     /// <summary>A custom field sent in <c>custom_fields[]</c>.</summary>
-    public sealed class CustomField
+    internal sealed class CustomField
     {
         public CustomField(string name, string value) { Name = name; Value = value; }
         public string Name { get; }
@@ -23,7 +23,7 @@ namespace Leadspace.Model
     /// One enrichment request: the values of the request table's fields (empty values are never kept)
     /// and the custom fields. Serialised with the JSON spellings of the spec's sample request schema.
     /// </summary>
-    public sealed class EnrichmentRequest
+    internal sealed class EnrichmentRequest
     {
         private readonly Dictionary<RequestField, string> _values = new Dictionary<RequestField, string>();
         private readonly List<CustomField> _customFields = new List<CustomField>();

@@ -52,7 +52,7 @@ namespace Leadspace.Model
         internal static EnrichmentResponse Empty() => new EnrichmentResponse();
 
         /// <summary>Reads an answer; throws <see cref="JsonException"/> only when the text is not JSON at all.</summary>
-        public static EnrichmentResponse Parse(string json)
+        internal static EnrichmentResponse Parse(string json)
         {
             using var doc = JsonDocument.Parse(json);
             var response = Read(doc.RootElement);
@@ -60,7 +60,7 @@ namespace Leadspace.Model
             return response;
         }
 
-        public static EnrichmentResponse Read(JsonElement e)
+        internal static EnrichmentResponse Read(JsonElement e)
         {
             var log = new List<UntypedValue>();
             var r = new JsonObjectReader(e, string.Empty, log);

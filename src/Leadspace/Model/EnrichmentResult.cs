@@ -153,7 +153,7 @@ namespace Leadspace.Model
         public string? MaxPositiveTotalScoreProfiles { get; set; }
 
         /// <summary>How the call failed (not a CSV column).</summary>
-        internal Leadspace.Client.FailureKind Failure { get; set; }
+        internal Leadspace.Resilience.FailureKind Failure { get; set; }
 
         /// <summary>The nested answer (null unless the call returned 200). Not a CSV column.</summary>
         internal EnrichmentResponse? Response { get; set; }

@@ -16,7 +16,7 @@ namespace Leadspace.Model
     /// (support asks for it) under any key that names one, or in the text, and keeps the body, shortened, for
     /// the message.
     /// </summary>
-    public sealed class ErrorBody
+    internal sealed class ErrorBody
     {
         /// <summary>How much of the body a message quotes.</summary>
         public const int MaxTextLength = 300;

@@ -268,7 +268,7 @@ namespace Leadspace.Model
     /// </summary>
     public sealed class UntypedValue
     {
-        public UntypedValue(string path, string jsonKind, string? expected)
+        internal UntypedValue(string path, string jsonKind, string? expected)
         {
             Path = path;
             JsonKind = jsonKind;
@@ -285,7 +285,7 @@ namespace Leadspace.Model
         public string? Expected { get; }
 
         /// <summary>One line for the verbose stream.</summary>
-        public string Describe()
+        internal string Describe()
         {
             var where = Path.Length == 0 ? "the answer itself" : Path;
             return Expected == null

@@ -3,12 +3,12 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Leadspace.Client;
+using Leadspace.Resilience;
 
 namespace Leadspace.Model
 {
     /// <summary>Turns the nested answer into the flat <see cref="EnrichmentResult"/> columns.</summary>
-    public static class ResultShaper
+    internal static class ResultShaper
     {
         public const string NotEnrichedStatus = "Not Enriched";
 

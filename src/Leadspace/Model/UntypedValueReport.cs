@@ -7,7 +7,7 @@ namespace Leadspace.Model
     /// The verbose report of what the typed model could not hold: one line per field path per run, however many
     /// answers carry it (the values themselves stay in each answer's AdditionalProperties).
     /// </summary>
-    public sealed class UntypedValueReport
+    internal sealed class UntypedValueReport
     {
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
 

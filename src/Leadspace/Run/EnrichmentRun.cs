@@ -1,7 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Engine;
 using Leadspace.Journal;
 using Leadspace.Mapping;

@@ -1,6 +1,10 @@
 using System;
 using System.Collections.Generic;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
+using Leadspace.Resilience;
 using Leadspace.Mapping;
 using Leadspace.Model;
 

@@ -2,7 +2,10 @@ using System;
 using System.Net.Http;
 using System.Security;
 using System.Threading;
-using Leadspace.Client;
+using Leadspace.Auth;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 
 namespace Leadspace.Session
 {
@@ -21,7 +24,7 @@ namespace Leadspace.Session
 
     /// <summary>What Connect-Leadspace was given: one of the three ways to authenticate, or none (then the
     /// environment decides), and the settings.</summary>
-    public sealed class ConnectionRequest
+    internal sealed class ConnectionRequest
     {
         public enum Auth { FromParametersOrEnvironment, Credential, OAuth }
 
@@ -40,7 +43,7 @@ namespace Leadspace.Session
     }
 
     /// <summary>The connection made, and what the user should be told about it.</summary>
-    public sealed class ConnectionOutcome
+    internal sealed class ConnectionOutcome
     {
         internal ConnectionOutcome(LeadspaceConnection connection, double? replacedRate) { Connection = connection; ReplacedRate = replacedRate; }
         public LeadspaceConnection Connection { get; }
@@ -54,7 +57,7 @@ namespace Leadspace.Session
     /// cost), and only then does the connection join its program's rate gate and, if it asks for another limit,
     /// change it. Nothing here depends on PowerShell.
     /// </summary>
-    public static class ConnectionFactory
+    internal static class ConnectionFactory
     {
         public const string TokenVariable = "LEADSPACE_API_TOKEN";
         public const string ProgramIdVariable = "LEADSPACE_PROGRAM_ID";
@@ -122,7 +125,7 @@ namespace Leadspace.Session
                 throw new LeadspaceConnectException(ErrorTable.InvalidCredential, "The OAuth secret is empty.");
 
             var identity = new ProgramIdentity(settings.BaseUri, settings.ProgramId, plainToken);
-            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, out bool created, settings.RateLimitStoreUser, settings.RateLimitStorePassword);
+            var gate = RateGateRegistry.Acquire(identity, settings.RequestsPerSecond, settings.RateLimitStore, cancellationToken, out bool created, settings.RateLimitStoreUser, settings.RateLimitStorePassword);
             LeadspaceClient? client = null;
             try
             {

@@ -2,7 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Leadspace.Client;
+using System.Threading.Tasks;
+using Leadspace.Http;
+using Leadspace.RateLimiting;
+using Leadspace.RateLimiting.Shared;
 
 namespace Leadspace.Session
 {
@@ -26,7 +29,7 @@ namespace Leadspace.Session
             Client = client;
             AuthMethod = authMethod;
             _identity = identity;
-            ConnectedAt = DateTimeOffset.Now;
+            ConnectedAt = client.Time.GetLocalNow();
         }
 
         public int Id { get; }
@@ -124,91 +127,10 @@ namespace Leadspace.Session
     }
 
     /// <summary>
-    /// One rate gate per program per process: every runspace (ForEach-Object -Parallel, thread jobs, several
-    /// pipelines) that connects to the same program shares it, whether it connects with a perpetual token, a
-    /// credential or OAuth, so the process never exceeds the program's limit. A gate is found by any of the
-    /// program's keys (its id, its token's hash); a connection that names both links them for later connections.
-    /// </summary>
-    internal static class RateGateRegistry
-    {
-        private sealed class Entry
-        {
-            public Entry(IRateGate gate) { Gate = gate; }
-            public IRateGate Gate { get; }
-            public int Refs;
-            public readonly HashSet<string> Keys = new HashSet<string>(StringComparer.Ordinal);
-        }
-
-        private static readonly object Lock = new object();
-        private static readonly Dictionary<string, Entry> ByKey = new Dictionary<string, Entry>(StringComparer.Ordinal);
-
-        /// <summary>
-        /// The program's gate, created at <paramref name="requestsPerSecond"/> if it has none (shared through
-        /// <paramref name="rateLimitStore"/> when one is given). An existing gate keeps its live rate here: the caller
-        /// applies a new rate with <see cref="Commit"/> only once the connection is known to be good, so that a failed
-        /// connect never changes the limit of runs in flight. A connect that names another store than the program's
-        /// gate uses is refused before anything changes.
-        /// </summary>
-        public static IRateGate Acquire(ProgramIdentity identity, double requestsPerSecond, string? rateLimitStore, out bool created,
-            string? storeUser = null, System.Security.SecureString? storePassword = null)
-        {
-            lock (Lock)
-            {
-                var entry = Find(identity);
-                created = entry == null;
-                if (entry != null) RateGateFactory.EnsureSameStore(entry.Gate, rateLimitStore, "This program", storeUser, storePassword);
-                // The store's keys come from the program's first key (its id when known): the same in every process.
-                if (entry == null) entry = new Entry(RateGateFactory.Create(identity.Keys[0], requestsPerSecond, rateLimitStore, null, storeUser, storePassword));
-                entry.Refs++;
-                foreach (var key in identity.Keys)
-                {
-                    // A key already bound to another gate stays there (two gates created before they were known to
-                    // be one program cannot be merged while runs use them); the first key found wins.
-                    if (!ByKey.ContainsKey(key)) { ByKey[key] = entry; entry.Keys.Add(key); }
-                }
-                return entry.Gate;
-            }
-        }
-
-        /// <summary>The most recent successful connect sets the program's limit. Returns the rate it replaced.</summary>
-        public static double Commit(IRateGate gate, double requestsPerSecond)
-        {
-            lock (Lock)
-            {
-                var before = gate.RequestsPerSecond;
-                if (before != requestsPerSecond) gate.SetRate(requestsPerSecond);
-                return before;
-            }
-        }
-
-        /// <summary>The gate entry of the program's first known key; call under <see cref="Lock"/>.</summary>
-        private static Entry? Find(ProgramIdentity identity)
-        {
-            foreach (var key in identity.Keys) if (ByKey.TryGetValue(key, out var entry)) return entry;
-            return null;
-        }
-
-        public static void Release(ProgramIdentity identity)
-        {
-            lock (Lock)
-            {
-                var entry = Find(identity);
-                if (entry == null) return;
-                if (--entry.Refs > 0) return;
-                foreach (var key in entry.Keys) ByKey.Remove(key);
-                entry.Gate.Dispose();
-            }
-        }
-
-        /// <summary>Gates alive in this process.</summary>
-        public static int Count { get { lock (Lock) return ByKey.Values.Distinct().Count(); } }
-    }
-
-    /// <summary>
     /// The connections of this process. Each runspace has its own default (the last connection it made);
     /// a runspace that made none (ForEach-Object -Parallel, thread jobs) uses the last one made in the process.
     /// </summary>
-    public static class ConnectionRegistry
+    internal static class ConnectionRegistry
     {
         private static readonly object Lock = new object();
         private static readonly List<LeadspaceConnection> Connections = new List<LeadspaceConnection>();

@@ -7,7 +7,7 @@ namespace Leadspace.Session
     /// Anything else cannot travel in an HTTP header, so it is refused when connecting, once, with a clear
     /// message, instead of failing every row. The messages never quote the token or its characters.
     /// </summary>
-    public static class TokenRules
+    internal static class TokenRules
     {
         /// <summary>Null when the token is usable, else why not.</summary>
         public static string? Problem(string token)

@@ -101,18 +101,18 @@ $cmdlets = foreach ($cmd in Get-Command -Module Leadspace -CommandType Cmdlet) {
     }
 }
 
-# ErrorIds, categories and retry semantics: Leadspace.Client.FailureTable is the one source of truth.
+# ErrorIds, categories and retry semantics: Leadspace.Resilience.FailureTable is the one source of truth.
 function Flag([bool] $b) { if ($b) { 'yes' } else { 'no' } }
 $errorIds = @(
     [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::InvalidInput; Category = 'InvalidData'; Status = 'Invalid'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'the row fails the minimum-input rule or holds a value that cannot be sent; no call made' }
     [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::NotSent; Category = 'OperationStopped'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'the run stopped before this row was sent; no call made' }
     [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = 'None'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'declined at the -Confirm prompt: a result row, no error record' }
-    foreach ($f in [Leadspace.Client.FailureTable]::All) {
+    foreach ($f in [Leadspace.Resilience.FailureTable]::All) {
         [pscustomobject]@{ ErrorId = $f.ErrorId; Category = $f.Category; Status = $(if ($f.Fatal) { 'NotSent, and the run''s terminating error' } else { 'Failed' })
             Retried = Flag $f.Retryable; Ambiguous = Flag $f.Ambiguous; Fatal = Flag $f.Fatal; Cause = "$($f.Kind): $($f.Cause)" }
     }
 )
-$statusRules = @([Leadspace.Client.FailureTable]::Statuses | ForEach-Object {
+$statusRules = @([Leadspace.Resilience.FailureTable]::Statuses | ForEach-Object {
     [pscustomobject]@{ Statuses = $_.Statuses; Kind = "$($_.Kind)"; Why = $_.Why } })
 $allIds = [Leadspace.Engine.ErrorIds].GetFields() | Where-Object IsLiteral | ForEach-Object { $_.GetValue($null) }
 

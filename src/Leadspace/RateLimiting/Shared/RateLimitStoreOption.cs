@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>
     /// The -RateLimitStore option: where it comes from, how it is shown (password redacted), and the store keys of
@@ -12,16 +12,16 @@ namespace Leadspace.Client
     /// </summary>
     public static class RateLimitStoreOption
     {
-        public const string EnvironmentVariable = "LEADSPACE_RATE_LIMIT_STORE";
+        internal const string EnvironmentVariable = "LEADSPACE_RATE_LIMIT_STORE";
         /// <summary>The store's Redis ACL user for runbooks (as -RateLimitStoreCredential's user name).</summary>
-        public const string UserVariable = "LEADSPACE_RATE_LIMIT_STORE_USER";
+        internal const string UserVariable = "LEADSPACE_RATE_LIMIT_STORE_USER";
         /// <summary>The store's password for runbooks (as -RateLimitStoreCredential's password).</summary>
-        public const string PasswordVariable = "LEADSPACE_RATE_LIMIT_STORE_PASSWORD";
-        public const string Redacted = "(redacted)";
+        internal const string PasswordVariable = "LEADSPACE_RATE_LIMIT_STORE_PASSWORD";
+        internal const string Redacted = "(redacted)";
 
         /// <summary>The store to use: the parameter when given (blank = none, even if the variable is set), else
         /// $env:LEADSPACE_RATE_LIMIT_STORE, else none.</summary>
-        public static string? Resolve(bool parameterGiven, string? parameter)
+        internal static string? Resolve(bool parameterGiven, string? parameter)
         {
             var value = parameterGiven ? parameter : Environment.GetEnvironmentVariable(EnvironmentVariable);
             return string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
@@ -123,7 +123,7 @@ namespace Leadspace.Client
         /// <summary>The store key prefix of a program: a hash of this process's gate key (base URI and program
         /// identity; itself a hash for a token), so every process of the same program meets at the same keys and the
         /// store never sees a token. The braces are a Redis Cluster hash tag: all of a program's keys share a slot.</summary>
-        public static string ProgramKey(string gateKey)
+        internal static string ProgramKey(string gateKey)
         {
             using var sha = SHA256.Create();
             var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(gateKey ?? string.Empty));

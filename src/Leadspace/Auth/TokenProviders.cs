@@ -8,12 +8,13 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Leadspace.Http;
 using Leadspace.Model;
 
-namespace Leadspace.Client
+namespace Leadspace.Auth
 {
     /// <summary>Supplies the Bearer token for each call.</summary>
-    public interface ITokenProvider : IDisposable
+    internal interface ITokenProvider : IDisposable
     {
         /// <summary><c>PerpetualToken</c> or <c>OAuth</c>.</summary>
         string Method { get; }
@@ -35,7 +36,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>The OAuth endpoint refused the credentials (wrong program id or secret): final.</summary>
-    public sealed class LeadspaceAuthenticationException : LeadspaceException
+    internal sealed class LeadspaceAuthenticationException : LeadspaceException
     {
         public LeadspaceAuthenticationException(string message, int? httpStatus = null, Exception? inner = null) : base(ErrorTable.OAuthFailed, message, inner) { HttpStatus = httpStatus; }
         public int? HttpStatus { get; }
@@ -43,7 +44,7 @@ namespace Leadspace.Client
 
     /// <summary>No token could be obtained for now (network, timeout, 5xx or 429 at the OAuth endpoint):
     /// nothing was sent, so the call may be retried.</summary>
-    public sealed class LeadspaceTokenUnavailableException : LeadspaceException
+    internal sealed class LeadspaceTokenUnavailableException : LeadspaceException
     {
         public LeadspaceTokenUnavailableException(string message, int? httpStatus = null, Exception? inner = null, TimeSpan? retryAfter = null) : base(ErrorTable.OAuthUnavailable, message, inner)
         {
@@ -73,7 +74,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>A perpetual token handed out by Leadspace.</summary>
-    public sealed class PerpetualTokenProvider : ITokenProvider
+    internal sealed class PerpetualTokenProvider : ITokenProvider
     {
         private readonly string _token;
 
@@ -100,13 +101,13 @@ namespace Leadspace.Client
     /// callers share one renewal (no stampede). After a failed fetch, callers get the same failure at once until
     /// a backoff has passed (0.5 s, doubling up to 30 s), so an outage of the token endpoint is not hammered.
     /// </summary>
-    public sealed class OAuthTokenProvider : ITokenProvider
+    internal sealed class OAuthTokenProvider : ITokenProvider
     {
         private readonly HttpClient _http;
         private readonly Uri _authorizeUri;
         private readonly string _programId;
         private readonly SecureString _secret;
-        private readonly Func<DateTimeOffset> _now;
+        private readonly TimeProvider _time;
         private readonly TimeSpan _timeout;
         private readonly SemaphoreSlim _renewal = new SemaphoreSlim(1, 1);
         private string? _token;
@@ -119,7 +120,7 @@ namespace Leadspace.Client
 
         private readonly int _maxResponseBytes;
 
-        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, Func<DateTimeOffset>? now = null, TimeSpan? timeout = null,
+        public OAuthTokenProvider(HttpClient http, Uri baseUri, string programId, SecureString secret, TimeProvider? time = null, TimeSpan? timeout = null,
             int maxResponseBytes = ConnectionSettings.DefaultMaxResponseBytes)
         {
             _maxResponseBytes = maxResponseBytes;
@@ -131,7 +132,7 @@ namespace Leadspace.Client
             _programId = programId;
             _secret = secret.Copy();
             _secret.MakeReadOnly();
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _time = time ?? TimeProvider.System;
         }
 
         public string Method => "OAuth";
@@ -151,13 +152,13 @@ namespace Leadspace.Client
             if (_token == null) return true;
             var lifetime = _expiresAt - _issuedAt;
             var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, Math.Max(0, lifetime.Ticks / 10)));
-            return _now() >= _expiresAt - skew;
+            return _time.GetUtcNow() >= _expiresAt - skew;
         }
 
         public string? PeekValidToken()
         {
             var t = _token;
-            return t != null && _now() < _expiresAt ? t : null;
+            return t != null && _time.GetUtcNow() < _expiresAt ? t : null;
         }
 
         public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
@@ -168,7 +169,7 @@ namespace Leadspace.Client
             try
             {
                 if (_token != null && !NeedsRenewal()) return _token;
-                var now = _now();
+                var now = _time.GetUtcNow();
                 if (_failures > 0 && now < _retryAt)
                 {
                     // Backing off after a failed fetch: the current token while it lasts, else the same failure.
@@ -183,10 +184,10 @@ namespace Leadspace.Client
                 catch (LeadspaceTokenUnavailableException ex)
                 {
                     Volatile.Write(ref _failures, _failures + 1);
-                    _retryAt = _now() + Backoff(_failures);
+                    _retryAt = _time.GetUtcNow() + Backoff(_failures);
                     _lastFailure = ex.Message;
                     // Early renewal failed for a passing reason: the current token is still good.
-                    if (_token != null && _now() < _expiresAt) return _token;
+                    if (_token != null && _time.GetUtcNow() < _expiresAt) return _token;
                     throw new LeadspaceTokenUnavailableException(ex.Message, ex.HttpStatus, ex, Backoff(_failures));
                 }
                 return _token!;
@@ -301,7 +302,7 @@ namespace Leadspace.Client
                     {
                         if (c < 0x21 || c > 0x7E) throw new LeadspaceTokenUnavailableException("The OAuth answer's token holds characters an HTTP header cannot carry.", status);
                     }
-                    var now = _now();
+                    var now = _time.GetUtcNow();
                     _issuedAt = now;
                     _expiresAt = ExpiryFrom(expiration, now);
                     _token = token;

@@ -3,14 +3,14 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// What the client needs from a program's rate gate: wait for a grant right before a call goes on the wire,
     /// and slow down after a 429. Two gates implement it: <see cref="RateGate"/> (this process only, the
-    /// default) and <see cref="SharedRateGate"/> (every process and host pointed at the same rate limit store).
+    /// default) and <see cref="Shared.SharedRateGate"/> (every process and host pointed at the same rate limit store).
     /// </summary>
-    public interface IRateGate : IDisposable
+    internal interface IRateGate : IDisposable
     {
         /// <summary>Waits for a grant. Throws OperationCanceledException when cancelled.</summary>
         /// <param name="cancellationToken">Cancels the wait; a cancelled waiter leaves no reservation.</param>
@@ -46,7 +46,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>A gate's kind and state at one moment (never a secret: the store is shown redacted).</summary>
-    public sealed class RateGateSnapshot
+    internal sealed class RateGateSnapshot
     {
         public const string LocalKind = "Local";
         public const string SharedKind = "Shared";
@@ -72,7 +72,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>Something the user should know about the gate, written once by the next run that sees it.</summary>
-    public sealed class GateNotice
+    internal sealed class GateNotice
     {
         public GateNotice(long sequence, bool isWarning, string message)
         {

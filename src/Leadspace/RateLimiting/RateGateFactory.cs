@@ -1,18 +1,30 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
+using Leadspace.Auth;
+using Leadspace.RateLimiting.Shared;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// Makes a program's gate: the local <see cref="RateGate"/>, or, with a rate limit store, a
     /// <see cref="SharedRateGate"/>. One store connection per configuration string per process, shared by the
     /// programs that use it and closed with the last of their gates. The Redis client is loaded only here, and only
-    /// for a store.
+    /// for a store. A store connection is opened outside the factory's lock: connecting to one store never delays a
+    /// connect that uses another store or none, and callers asking for the same store wait for the one connect.
     /// </summary>
-    public static class RateGateFactory
+    internal static class RateGateFactory
     {
         private static readonly object Lock = new object();
-        private static readonly Dictionary<string, (IRateLimitStore Store, int Refs)> Stores = new Dictionary<string, (IRateLimitStore, int)>(StringComparer.Ordinal);
+        private static readonly Dictionary<string, StoreEntry> Stores = new Dictionary<string, StoreEntry>(StringComparer.Ordinal);
+
+        /// <summary>One store connection (being opened, or open) and the gates that use it.</summary>
+        private sealed class StoreEntry
+        {
+            public StoreEntry(Task<IRateLimitStore> store) { Store = store; }
+            public Task<IRateLimitStore> Store { get; }
+            public int Refs = 1;
+        }
 
         /// <summary>Where store connections come from (the isolated Redis assembly; a fake in tests).</summary>
         internal static Func<IRateLimitStoreFactory> StoreFactory { get; set; } = RateLimitStoreLoader.LoadFactory;
@@ -31,6 +43,7 @@ namespace Leadspace.Client
             var plainPassword = password == null || password.Length == 0 ? null : SecureText.ToPlain(password);
             var identity = StoreIdentity(storeConfiguration, user, plainPassword);
             var store = AcquireStore(identity, storeConfiguration, user, plainPassword);
+            var configuration = storeConfiguration;
             storeConfiguration = identity;
             try
             {
@@ -56,7 +69,7 @@ namespace Leadspace.Client
                 ReleaseStore(storeConfiguration);
                 var inner = ex.GetBaseException();
                 throw inner as RateLimitStoreException ?? new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
-                    $"The rate limit store {store.Description} could not run the gate's check ({inner.GetType().Name}: {RateLimitStoreOption.Sanitize(inner.Message, storeConfiguration, plainPassword)}).");
+                    $"The rate limit store {store.Description} could not run the gate's check ({inner.GetType().Name}: {RateLimitStoreOption.Sanitize(inner.Message, configuration, plainPassword)}).");
             }
             catch
             {
@@ -69,16 +82,22 @@ namespace Leadspace.Client
         /// (or none): two gates for one program would let the process exceed its limit.</summary>
         public static void EnsureSameStore(IRateGate existing, string? storeConfiguration, string programDescription,
             string? user = null, System.Security.SecureString? password = null)
+            => EnsureSameStore((existing as SharedRateGate)?.StoreConfiguration, StoreIdentity(storeConfiguration, user, password), programDescription);
+
+        /// <summary>As <see cref="EnsureSameStore(IRateGate, string, string, string, System.Security.SecureString)"/>, for a
+        /// gate known by the store identity it was asked to use (it may still be connecting; see <see cref="StoreIdentity(string?, string?, System.Security.SecureString?)"/>).</summary>
+        public static void EnsureSameStore(string? current, string? storeConfiguration, string programDescription)
         {
-            var current = (existing as SharedRateGate)?.StoreConfiguration;
-            var asked = storeConfiguration == null ? null : StoreIdentity(storeConfiguration, user, password == null || password.Length == 0 ? null : SecureText.ToPlain(password));
-            if (string.Equals(current, asked, StringComparison.Ordinal)) return;
+            if (string.Equals(current, storeConfiguration, StringComparison.Ordinal)) return;
             string Show(string? c) => c == null ? "no rate limit store (the local gate)" : "rate limit store " + RateLimitStoreOption.Redact(Describe(c));
-            storeConfiguration = asked;
             throw new RateLimitStoreException(RateLimitStoreFailure.Conflict,
                 $"{programDescription} is already connected in this process with {Show(current)}; this connection asks for {Show(storeConfiguration)}. " +
                 "Disconnect its connections first (Disconnect-Leadspace), or connect with the same -RateLimitStore.");
         }
+
+        /// <summary>The store identity of a configuration and a credential given apart (null without a store).</summary>
+        internal static string? StoreIdentity(string? configuration, string? user, System.Security.SecureString? password)
+            => configuration == null ? null : StoreIdentity(configuration, user, password == null || password.Length == 0 ? null : SecureText.ToPlain(password));
 
         /// <summary>What tells two stores apart: the configuration string, and the user and a hash of the password when
         /// they were given apart (never shown: <see cref="Describe"/> makes it presentable).</summary>
@@ -106,45 +125,74 @@ namespace Leadspace.Client
             return parts[0] + (parts[1].Length > 0 ? ",user=" + parts[1] : string.Empty) + (parts[2].Length > 0 ? ",password=" + RateLimitStoreOption.Redacted : string.Empty);
         }
 
+        /// <summary>The store connection for <paramref name="identity"/>: joined when one is open or being opened,
+        /// else opened here, outside the lock. A connect that fails is forgotten, so the next caller tries again.</summary>
         private static IRateLimitStore AcquireStore(string identity, string configuration, string? user, string? password)
         {
+            StoreEntry entry;
+            Task<IRateLimitStore>? open = null;
             lock (Lock)
             {
-                if (Stores.TryGetValue(identity, out var entry))
+                if (Stores.TryGetValue(identity, out var existing) && !existing.Store.IsFaulted)
                 {
-                    Stores[identity] = (entry.Store, entry.Refs + 1);
-                    return entry.Store;
+                    existing.Refs++;
+                    entry = existing;
                 }
-                var redacted = RateLimitStoreOption.Redact(Describe(identity));
-                IRateLimitStore store;
-                try
+                else
                 {
-                    store = StoreFactory().Connect(configuration, redacted, user, password);
+                    open = new Task<IRateLimitStore>(() => ConnectStore(identity, configuration, user, password));
+                    entry = new StoreEntry(open);
+                    Stores[identity] = entry;
                 }
-                catch (RateLimitStoreException) { throw; }
-                catch (Exception ex) when (!(ex is OutOfMemoryException))
-                {
-                    throw new RateLimitStoreException(RateLimitStoreFailure.NotInstalled,
-                        $"The rate limit store support could not be loaded ({ex.GetType().Name}: {RateLimitStoreOption.Sanitize(ex.Message, configuration, password)}).");
-                }
-                Stores[identity] = (store, 1);
-                return store;
+            }
+            open?.RunSynchronously(TaskScheduler.Default);
+            try
+            {
+                return entry.Store.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                Leave(identity, entry);
+                throw;
+            }
+        }
+
+        private static IRateLimitStore ConnectStore(string identity, string configuration, string? user, string? password)
+        {
+            try
+            {
+                return StoreFactory().Connect(configuration, RateLimitStoreOption.Redact(Describe(identity)), user, password);
+            }
+            catch (RateLimitStoreException) { throw; }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                throw new RateLimitStoreException(RateLimitStoreFailure.NotInstalled,
+                    $"The rate limit store support could not be loaded ({ex.GetType().Name}: {RateLimitStoreOption.Sanitize(ex.Message, configuration, password)}).");
             }
         }
 
         private static void ReleaseStore(string configuration)
         {
+            StoreEntry? entry;
+            lock (Lock) Stores.TryGetValue(configuration, out entry);
+            if (entry != null) Leave(configuration, entry);
+        }
+
+        /// <summary>One user of <paramref name="entry"/> fewer: the last one closes the connection (a failed connect
+        /// has none) and forgets the entry, unless a newer entry already took its place.</summary>
+        private static void Leave(string configuration, StoreEntry entry)
+        {
             IRateLimitStore? close = null;
             lock (Lock)
             {
-                if (!Stores.TryGetValue(configuration, out var entry)) return;
-                if (entry.Refs <= 1) { Stores.Remove(configuration); close = entry.Store; }
-                else Stores[configuration] = (entry.Store, entry.Refs - 1);
+                if (--entry.Refs > 0) return;
+                if (Stores.TryGetValue(configuration, out var current) && ReferenceEquals(current, entry)) Stores.Remove(configuration);
+                if (entry.Store.Status == TaskStatus.RanToCompletion) close = entry.Store.Result;
             }
             try { close?.Dispose(); } catch (Exception) { }
         }
 
-        /// <summary>Open store connections in this process (for tests).</summary>
+        /// <summary>Store connections in this process, open or being opened (for tests).</summary>
         internal static int OpenStores { get { lock (Lock) return Stores.Count; } }
     }
 }

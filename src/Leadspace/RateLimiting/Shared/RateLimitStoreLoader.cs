@@ -3,7 +3,7 @@ using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>
     /// Loads Leadspace.RateLimitStore.dll and its dependencies (StackExchange.Redis, Pipelines.Sockets.Unofficial,
@@ -22,7 +22,7 @@ namespace Leadspace.Client
     /// AssemblyLoadContext is reached by reflection, the way PSResourceGet does it, because netstandard2.0 does not
     /// expose it.
     /// </summary>
-    public static class RateLimitStoreLoader
+    internal static class RateLimitStoreLoader
     {
         public const string FolderName = "RateLimitStore";
         public const string LoadContextName = "Leadspace.RateLimitStore";

@@ -1,11 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting
 {
     /// <summary>
     /// The client-side rate limiter: a <see cref="RateLimiter"/> that guarantees that no trailing window of
@@ -18,13 +17,12 @@ namespace Leadspace.Client
     /// the rate climbs back by 3 % of the limit per second, so one 429 costs about five calls, not seconds.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
-    public sealed class RateGate : RateLimiter, IRateGate
+    internal sealed class RateGate : RateLimiter, IRateGate
     {
-        private static readonly double TicksPerSecond = Stopwatch.Frequency;
+        private readonly TimeProvider _time;
+        private readonly double TicksPerSecond;
         private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
         private readonly object _lock = new object();
-        private readonly Func<long> _clock;
-        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
         private long[] _ring = new long[1];
         private int _ringHead;
         private long _tat;           // theoretical arrival time of the next grant (GCRA)
@@ -47,15 +45,16 @@ namespace Leadspace.Client
 
         /// <summary>Timer slack allowed on every grant (Windows timers tick every 15.6 ms): without it a
         /// late wake-up would be lost for good and the rate would fall well short of the limit.</summary>
-        private static readonly long TimerSlack = (long)(0.016 * TicksPerSecond);
+        private readonly long TimerSlack;
 
-        public RateGate(double requestsPerSecond, TimeSpan? guard = null, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+        public RateGate(double requestsPerSecond, TimeSpan? guard = null, TimeProvider? time = null)
         {
-            _clock = clock ?? Stopwatch.GetTimestamp;
-            _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
+            _time = time ?? TimeProvider.System;
+            TicksPerSecond = _time.TimestampFrequency;
+            TimerSlack = (long)(0.016 * TicksPerSecond);
             Guard = guard ?? TimeSpan.FromMilliseconds(25);
             ColdStartGuard = TimeSpan.FromMilliseconds(100);
-            _lastActivity = _clock();
+            _lastActivity = _time.GetTimestamp();
             SetRate(requestsPerSecond);
         }
 
@@ -74,7 +73,7 @@ namespace Leadspace.Client
         public double RequestsPerSecond { get { lock (_lock) return _rate; } }
 
         /// <summary>The limit in force now (lower than configured for a while after a 429).</summary>
-        public double EffectiveRequestsPerSecond { get { lock (_lock) return _rate * FactorAt(_clock()); } }
+        public double EffectiveRequestsPerSecond { get { lock (_lock) return _rate * FactorAt(_time.GetTimestamp()); } }
 
         public long TotalGranted => Interlocked.Read(ref _granted);
         public int Queued => Volatile.Read(ref _queued);
@@ -114,7 +113,7 @@ namespace Leadspace.Client
         {
             lock (_lock)
             {
-                long now = _clock();
+                long now = _time.GetTimestamp();
                 // One penalty per half second: a burst of 429s from calls already in flight is one signal. A 429
                 // without Retry-After says one call came too early: the step is small and short-lived (a tenth
                 // of the rate, back in about three seconds), so a handful of 429s cost a handful of calls.
@@ -158,7 +157,7 @@ namespace Leadspace.Client
         }
 
         /// <summary>Waits until this gate would grant at once, without taking the grant (for a caller that must pass
-        /// another gate first and then take this one, see <see cref="SharedRateGate"/>). Only the caller's own later
+        /// another gate first and then take this one, see <see cref="Shared.SharedRateGate"/>). Only the caller's own later
         /// grant, or a 429 pause, can make it wait again.</summary>
         internal async Task WaitReadyAsync(CancellationToken cancellationToken)
         {
@@ -167,12 +166,12 @@ namespace Leadspace.Client
                 long now, earliest;
                 lock (_lock)
                 {
-                    now = _clock();
+                    now = _time.GetTimestamp();
                     earliest = Earliest(now, out _);
                 }
                 if (earliest <= now) return;
                 var wait = TimeSpan.FromSeconds((earliest - now) / TicksPerSecond);
-                await _delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, cancellationToken).ConfigureAwait(false);
+                await _time.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -181,7 +180,7 @@ namespace Leadspace.Client
         {
             lock (_lock)
             {
-                long now = _clock();
+                long now = _time.GetTimestamp();
                 long earliest = Earliest(now, out long interval);
                 if (earliest > now)
                 {
@@ -218,8 +217,8 @@ namespace Leadspace.Client
                     {
                         // Whole milliseconds, rounded up: timers count in milliseconds, and a wait cut short would
                         // cost a second wake-up (and its lateness) before the grant.
-                        var wait = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((until - _clock()) * 1000 / TicksPerSecond)));
-                        await _delay(wait, cancellationToken).ConfigureAwait(false);
+                        var wait = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((until - _time.GetTimestamp()) * 1000 / TicksPerSecond)));
+                        await _time.Delay(wait, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -246,7 +245,7 @@ namespace Leadspace.Client
             {
                 lock (_lock)
                 {
-                    long now = _clock();
+                    long now = _time.GetTimestamp();
                     long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
                     int used = 0;
                     foreach (var t in _ring) if (t != 0 && now - t < window) used++;
@@ -273,7 +272,7 @@ namespace Leadspace.Client
             get
             {
                 if (Queued > 0) return null;
-                return TimeSpan.FromSeconds((_clock() - Interlocked.Read(ref _lastActivity)) / TicksPerSecond);
+                return TimeSpan.FromSeconds((_time.GetTimestamp() - Interlocked.Read(ref _lastActivity)) / TicksPerSecond);
             }
         }
 

@@ -1,9 +1,10 @@
 using System;
+using Leadspace.Resilience;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>Rate and resilience settings of one connection, validated on construction of the client.</summary>
-    public sealed class ConnectionSettings
+    internal sealed class ConnectionSettings
     {
         public static readonly Uri DefaultBaseUri = new Uri("https://apigw.leadspace.com");
 

@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>
     /// How long to wait between attempts and when to stop: exponential backoff with full jitter, bounded by
@@ -10,7 +10,7 @@ namespace Leadspace.Client
     /// although no answer arrived, so a resend can be charged again), is <see cref="FailureTable"/>'s decision;
     /// an ambiguous failure is resent at most <see cref="MaxAmbiguousRetries"/> times.
     /// </summary>
-    public sealed class RetryPolicy
+    internal sealed class RetryPolicy
     {
         public int MaxAttempts { get; set; } = 6;
         public TimeSpan MaxElapsed { get; set; } = TimeSpan.FromMinutes(2);

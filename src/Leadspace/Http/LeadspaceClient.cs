@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -11,12 +10,15 @@ using System.Security.Authentication;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Leadspace.Auth;
 using Leadspace.Model;
+using Leadspace.RateLimiting;
+using Leadspace.Resilience;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>The outcome of one enrichment call, after any retries.</summary>
-    public sealed class CallResult
+    internal sealed class CallResult
     {
         public EnrichmentResponse? Response { get; set; }
         public int? HttpStatus { get; set; }
@@ -40,7 +42,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>What one call needs to know about the run it belongs to.</summary>
-    public sealed class CallContext
+    internal sealed class CallContext
     {
         /// <summary>Cancelled when the run must not start new attempts (a fatal answer, a stopped pipeline); attempts
         /// already on the wire finish.</summary>
@@ -58,7 +60,7 @@ namespace Leadspace.Client
     }
 
     /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
-    public interface IEnrichmentCaller
+    internal interface IEnrichmentCaller
     {
         Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context);
     }
@@ -67,7 +69,7 @@ namespace Leadspace.Client
     /// The HTTP client of one connection: one pooled <see cref="HttpClient"/>, the shared rate gate of the
     /// program, a bound on concurrent calls, the token provider, and the retry policy.
     /// </summary>
-    public sealed class LeadspaceClient : IEnrichmentCaller, IDisposable
+    internal sealed class LeadspaceClient : IEnrichmentCaller, IDisposable
     {
         public const string EnrichPath = "/enrichment/enrich/single";
         private static readonly MediaTypeHeaderValue JsonType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
@@ -75,7 +77,7 @@ namespace Leadspace.Client
         private readonly Uri _enrichUri;
         private readonly SemaphoreSlim _concurrency;
         private readonly Random _random = new Random();
-        private readonly Clock _clock;
+        private readonly TimeProvider _time;
 
         /// <summary>The largest answer body ever read (-MaxResponseSizeMB's upper bound; the default is 4 MB).</summary>
         public const int MaxBodyBytes = ConnectionSettings.MaxResponseBytesLimit;
@@ -87,12 +89,13 @@ namespace Leadspace.Client
         /// <summary>Consecutive failed OAuth token fetches after which a run stops (<see cref="FailureKind.TokenOutage"/>).</summary>
         public const int TokenOutageAfter = 5;
 
-        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null, Clock? clock = null)
+        public LeadspaceClient(ConnectionSettings settings, Func<HttpClient, ITokenProvider> tokens, IRateGate gate, HttpMessageHandler? handler = null, TimeProvider? time = null)
         {
             settings.Validate();
             Settings = settings;
             Gate = gate;
-            _clock = clock ?? Clock.System;
+            _time = time ?? TimeProvider.System;
+            Statistics = new ClientStatistics(_time);
             _http = new HttpClient(handler ?? CreateHandler(settings), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
@@ -104,7 +107,9 @@ namespace Leadspace.Client
         public ConnectionSettings Settings { get; }
         public IRateGate Gate { get; }
         public ITokenProvider Tokens { get; }
-        public ClientStatistics Statistics { get; } = new ClientStatistics();
+        public ClientStatistics Statistics { get; }
+        /// <summary>The time source of this client (the system's; a fake one in tests).</summary>
+        internal TimeProvider Time => _time;
 
         /// <summary>
         /// A handler whose connection pool matches the concurrency. On .NET Framework (Windows PowerShell 5.1)
@@ -157,7 +162,7 @@ namespace Leadspace.Client
         public async Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context)
         {
             var result = new CallResult { PossibleCharges = context.PriorPossibleCharges };
-            long started = _clock.Timestamp;
+            long started = _time.GetTimestamp();
             int tries = 0; // every attempt, a failed token fetch included: drives -MaxAttempts and the backoff
             bool renewed = false;
             byte[] body = request.ToJsonUtf8();
@@ -193,7 +198,7 @@ namespace Leadspace.Client
                     // Pause the whole program's gate for the server's Retry-After, but never longer than a retry delay.
                     Gate.Penalize(retryAfter, Settings.Retry.MaxDelay);
                 }
-                if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _clock.Since(started), retryAfter, _random, out var delay, out var why))
+                if (!Settings.Retry.ShouldRetry(kind, tries, result.PossibleCharges, _time.GetElapsedTime(started), retryAfter, _random, out var delay, out var why))
                 {
                     Statistics.Failure();
                     if (why != null) result.Message += " " + why;
@@ -210,7 +215,7 @@ namespace Leadspace.Client
                 Statistics.Retry();
                 try
                 {
-                    await _clock.Delay(delay, linked.Token).ConfigureAwait(false);
+                    await _time.Delay(delay, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -232,9 +237,9 @@ namespace Leadspace.Client
         private bool GrantAndProbeConnection()
         {
             int active = Interlocked.Increment(ref _active);
-            long now = Stopwatch.GetTimestamp();
+            long now = _time.GetTimestamp();
             long last = Interlocked.Exchange(ref _lastSendTicks, now);
-            if (last != 0 && now - last > PoolIdleTimeout.TotalSeconds * Stopwatch.Frequency) Interlocked.Exchange(ref _connectionHighWater, 0);
+            if (last != 0 && now - last > PoolIdleTimeout.TotalSeconds * _time.TimestampFrequency) Interlocked.Exchange(ref _connectionHighWater, 0);
             while (true)
             {
                 int high = Volatile.Read(ref _connectionHighWater);
@@ -271,7 +276,7 @@ namespace Leadspace.Client
                 slot = true;
                 token = await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
                 await Gate.WaitAsync(stopOrAbort, () => { granted = true; return GrantAndProbeConnection(); }).ConfigureAwait(false);
-                grantedAt = _clock.Timestamp;
+                grantedAt = _time.GetTimestamp();
                 // The wait may have outlived the token (OAuth): take the current one, without delaying the send
                 // unless it has really expired.
                 token = Tokens.PeekValidToken() ?? await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
@@ -343,8 +348,8 @@ namespace Leadspace.Client
             string? text = null;
             TimeSpan? retryAfter = null;
             Exception? bodyError = null;
-            long attemptStarted = _clock.Timestamp;
-            Statistics.GrantToSend(_clock.Since(grantedAt));
+            long attemptStarted = _time.GetTimestamp();
+            Statistics.GrantToSend(_time.GetElapsedTime(grantedAt));
             Statistics.EnterFlight();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
             timeout.CancelAfter(Settings.Timeout);
@@ -403,7 +408,7 @@ namespace Leadspace.Client
                 Release();
             }
 
-            Statistics.Answer(status, _clock.Since(attemptStarted));
+            Statistics.Answer(status, _time.GetElapsedTime(attemptStarted));
             var health = context.Health;
             if (status == 0)
             {
@@ -551,9 +556,9 @@ namespace Leadspace.Client
         private static string Shorten(string text) => text.Length <= 300 ? text.Trim() : text.Substring(0, 300).Trim() + "…";
 
         /// <summary>Retry-After as sent: the typed header drops fractional seconds, so the raw value is parsed.</summary>
-        private static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
+        private TimeSpan? ReadRetryAfter(HttpResponseMessage response)
             => response.Headers.TryGetValues("Retry-After", out var values)
-                ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), DateTimeOffset.UtcNow)
+                ? RetryPolicy.ParseRetryAfter(values.FirstOrDefault(), _time.GetUtcNow())
                 : null;
 
         /// <summary>"HTTP 407 …: the proxy http://proxy:8080 requires authentication …", naming the proxy.</summary>

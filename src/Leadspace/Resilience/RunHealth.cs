@@ -1,6 +1,6 @@
 using System;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>
     /// What the attempts of one run say about the server as a whole, so that one run never hammers a dead base
@@ -16,7 +16,7 @@ namespace Leadspace.Client
     /// </list>
     /// Thread-safe; one instance per run.
     /// </summary>
-    public sealed class RunHealth
+    internal sealed class RunHealth
     {
         public const int UnreachableAfter = 10;
         public const int UnresponsiveAfter = 20;

@@ -6,10 +6,10 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     /// <summary>Timings of a <see cref="SharedRateGate"/>; the defaults are the documented behaviour.</summary>
-    public sealed class SharedRateGateOptions
+    internal sealed class SharedRateGateOptions
     {
         /// <summary>Added to the one-second window, as in the local gate; it also absorbs differences between the
         /// hosts' round trips to the store.</summary>
@@ -62,16 +62,15 @@ namespace Leadspace.Client
     /// store), falls back to the local gate: no answer of the store can hang a run.
     /// </para>
     /// </summary>
-    public sealed class SharedRateGate : IRateGate
+    internal sealed class SharedRateGate : IRateGate
     {
         private enum Mode { Shared, Fallback, Rejoining }
 
-        private static readonly double TicksPerSecond = Stopwatch.Frequency;
+        private readonly double TicksPerSecond;
         private static long _memberCounter;
         private readonly IRateLimitStore _store;
         private readonly SharedRateGateOptions _options;
-        private readonly Func<long> _clock;
-        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private readonly TimeProvider _time;
         private readonly Action? _onDispose;
         private readonly SemaphoreSlim _turnstile = new SemaphoreSlim(1, 1);
         private readonly object _lock = new object();
@@ -99,17 +98,17 @@ namespace Leadspace.Client
         private volatile bool _disposed;
 
         public SharedRateGate(IRateLimitStore store, string programKey, double requestsPerSecond, SharedRateGateOptions? options = null,
-            int knownProcesses = 1, Func<long>? clock = null, Func<TimeSpan, CancellationToken, Task>? delay = null, Action? onDispose = null)
+            int knownProcesses = 1, TimeProvider? time = null, Action? onDispose = null)
         {
             _store = store ?? throw new ArgumentNullException(nameof(store));
             ProgramKey = programKey;
             _options = options ?? new SharedRateGateOptions();
-            _clock = clock ?? Stopwatch.GetTimestamp;
-            _delay = delay ?? ((d, ct) => Task.Delay(d, ct));
+            _time = time ?? TimeProvider.System;
+            TicksPerSecond = _time.TimestampFrequency;
             _onDispose = onDispose;
             _processes = Math.Max(1, knownProcesses);
             ProcessId = Environment.MachineName + ":" + Process.GetCurrentProcess().Id.ToString(CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N").Substring(0, 8);
-            _ceiling = new RateGate(requestsPerSecond, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
+            _ceiling = new RateGate(requestsPerSecond, _options.Guard, _time) { ColdStartGuard = _options.ColdStartGuard };
             _stallLimit = _options.MaxStoreWait;
             SetRate(requestsPerSecond);
             _permits = (int)Math.Max(1, Math.Floor(requestsPerSecond));
@@ -140,7 +139,7 @@ namespace Leadspace.Client
         public int Queued => Volatile.Read(ref _queued);
 
         /// <summary>Shared, Fallback or Rejoining.</summary>
-        public string State { get { lock (_lock) return CurrentMode(_clock()).ToString(); } }
+        public string State { get { lock (_lock) return CurrentMode(_time.GetTimestamp()).ToString(); } }
 
         public void SetRate(double requestsPerSecond)
         {
@@ -173,7 +172,7 @@ namespace Leadspace.Client
                     bool? cold = null;
                     bool Cold() => cold ??= coldProbe != null && coldProbe();
                     bool localBoundPassed = false;
-                    long asked = _clock();
+                    long asked = _time.GetTimestamp();
                     while (true)
                     {
                         Mode mode;
@@ -181,7 +180,7 @@ namespace Leadspace.Client
                         long quietUntil;
                         lock (_lock)
                         {
-                            mode = CurrentMode(_clock());
+                            mode = CurrentMode(_time.GetTimestamp());
                             fallback = _fallback;
                             quietUntil = _quietUntil;
                         }
@@ -207,7 +206,7 @@ namespace Leadspace.Client
                         }
                         TimeSpan stall;
                         lock (_lock) stall = _stallLimit;
-                        if (_clock() - asked > Ticks(stall))
+                        if (_time.GetTimestamp() - asked > Ticks(stall))
                         {
                             EnterFallback(new RateLimitStoreException(RateLimitStoreFailure.Unsupported,
                                 $"it kept this call waiting for more than {stall.TotalSeconds:0.#} s (paused or full)"), misbehaved: true);
@@ -245,7 +244,7 @@ namespace Leadspace.Client
                     SendWindow = SendWindow(),
                 };
             }
-            long started = _clock();
+            long started = _time.GetTimestamp();
             StoreReservation reservation;
             try
             {
@@ -262,7 +261,7 @@ namespace Leadspace.Client
                 return false;
             }
 
-            RecordRoundTrip(_clock() - started);
+            RecordRoundTrip(_time.GetTimestamp() - started);
             TimeSpan stallLimit;
             lock (_lock)
             {
@@ -288,14 +287,14 @@ namespace Leadspace.Client
             if (!reservation.Granted)
             {
                 var again = reservation.Wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : reservation.Wait > _options.MaxLead ? _options.MaxLead : reservation.Wait;
-                await _delay(again, cancellationToken).ConfigureAwait(false);
+                await _time.Delay(again, cancellationToken).ConfigureAwait(false);
                 return false;
             }
             if (reservation.Wait > TimeSpan.Zero)
             {
                 try
                 {
-                    await _delay(reservation.Wait, cancellationToken).ConfigureAwait(false);
+                    await _time.Delay(reservation.Wait, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -306,7 +305,7 @@ namespace Leadspace.Client
             // The store recorded this grant at reserved + send window. The reserved time, on this host's clock, is no
             // earlier than when the request left plus the wait: past that plus the window, sending could put this call
             // within one window of a later grant of another process. Give it back and reserve again.
-            if (_clock() - started > Ticks(reservation.Wait + request.SendWindow))
+            if (_time.GetTimestamp() - started > Ticks(reservation.Wait + request.SendWindow))
             {
                 Interlocked.Increment(ref _lateGrants);
                 ReleaseQuietly(member);
@@ -317,8 +316,8 @@ namespace Leadspace.Client
 
         private async Task DelayUntil(long until, CancellationToken cancellationToken)
         {
-            long now = _clock();
-            if (until > now) await _delay(TimeSpan.FromSeconds((until - now) / TicksPerSecond), cancellationToken).ConfigureAwait(false);
+            long now = _time.GetTimestamp();
+            if (until > now) await _time.Delay(TimeSpan.FromSeconds((until - now) / TicksPerSecond), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Must hold the lock. Ends the rejoin period; in fallback, starts a probe of the store when due.</summary>
@@ -352,7 +351,7 @@ namespace Leadspace.Client
             lock (_lock)
             {
                 _probe = null;
-                long now = _clock();
+                long now = _time.GetTimestamp();
                 if (_disposed || _mode != Mode.Fallback) return;
                 if (!answered)
                 {
@@ -376,8 +375,8 @@ namespace Leadspace.Client
             lock (_lock)
             {
                 if (_mode == Mode.Fallback) return;
-                long now = _clock();
-                _fallback = new RateGate(FallbackRate, _options.Guard, _clock, _delay) { ColdStartGuard = _options.ColdStartGuard };
+                long now = _time.GetTimestamp();
+                _fallback = new RateGate(FallbackRate, _options.Guard, _time) { ColdStartGuard = _options.ColdStartGuard };
                 var quiet = Window + _options.MaxLead + SendWindow();
                 _quietUntil = now + Ticks(quiet);
                 _nextProbe = now + Ticks(misbehaved && _options.MisbehaviourHoldOff > _options.ProbeInterval ? _options.MisbehaviourHoldOff : _options.ProbeInterval);
@@ -408,7 +407,7 @@ namespace Leadspace.Client
             RateGate? fallback;
             lock (_lock)
             {
-                mode = CurrentMode(_clock());
+                mode = CurrentMode(_time.GetTimestamp());
                 fallback = _fallback;
             }
             fallback?.Penalize(retryAfter, cap);
@@ -428,7 +427,7 @@ namespace Leadspace.Client
             RateGate? fallback;
             lock (_lock)
             {
-                mode = CurrentMode(_clock());
+                mode = CurrentMode(_time.GetTimestamp());
                 fallback = _fallback;
             }
             string? error = null;
@@ -532,7 +531,7 @@ namespace Leadspace.Client
             if (!operation.IsCompleted)
             {
                 using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var timer = _delay(_options.StoreTimeout, stopTimer.Token);
+                var timer = _time.Delay(_options.StoreTimeout, stopTimer.Token);
                 var first = await Task.WhenAny(operation, timer).ConfigureAwait(false);
                 if (first != operation)
                 {
@@ -563,7 +562,7 @@ namespace Leadspace.Client
             return window > TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : window;
         }
 
-        private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * TicksPerSecond);
+        private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * TicksPerSecond);
 
         public void Dispose()
         {

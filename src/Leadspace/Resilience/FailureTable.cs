@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using Leadspace.Engine;
 
-namespace Leadspace.Client
+namespace Leadspace.Resilience
 {
     /// <summary>What went wrong with a call (or why it was never made). Its meaning is in <see cref="FailureTable"/>.</summary>
     public enum FailureKind
@@ -103,7 +103,7 @@ namespace Leadspace.Client
     /// </summary>
     public static class FailureTable
     {
-        public const string RetryLater = "Resend the rows later: $err.TargetObject | Invoke-LeadspaceEnrichment.";
+        internal const string RetryLater = "Resend the rows later: $err.TargetObject | Invoke-LeadspaceEnrichment.";
 
         private static readonly FailureSemantics[] Kinds =
         {
@@ -200,13 +200,13 @@ namespace Leadspace.Client
         /// <summary>Every kind that can end a row or a run, in documentation order.</summary>
         public static IReadOnlyList<FailureSemantics> All => Kinds;
 
-        public static FailureSemantics For(FailureKind kind)
+        internal static FailureSemantics For(FailureKind kind)
         {
             if (ByKind.TryGetValue(kind, out var s)) return s;
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "FailureKind.None has no failure semantics.");
         }
 
-        public static FailureKind Classify(int status)
+        internal static FailureKind Classify(int status)
         {
             foreach (var rule in Statuses)
             {
@@ -215,8 +215,8 @@ namespace Leadspace.Client
             return FailureKind.ClientError;
         }
 
-        public static bool IsRetryable(FailureKind kind) => kind != FailureKind.None && For(kind).Retryable;
-        public static bool IsAmbiguous(FailureKind kind) => kind != FailureKind.None && For(kind).Ambiguous;
-        public static bool IsFatal(FailureKind kind) => kind != FailureKind.None && For(kind).Fatal;
+        internal static bool IsRetryable(FailureKind kind) => kind != FailureKind.None && For(kind).Retryable;
+        internal static bool IsAmbiguous(FailureKind kind) => kind != FailureKind.None && For(kind).Ambiguous;
+        internal static bool IsFatal(FailureKind kind) => kind != FailureKind.None && For(kind).Fatal;
     }
 }

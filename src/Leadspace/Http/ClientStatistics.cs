@@ -4,22 +4,25 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 
-namespace Leadspace.Client
+namespace Leadspace.Http
 {
     /// <summary>Counters of one connection since connect; safe to read from any thread during a run.</summary>
-    public sealed class ClientStatistics
+    internal sealed class ClientStatistics
     {
         private long _calls, _successes, _rateLimited, _retries, _creditsExhausted, _failures, _queued, _inFlight;
         private long _last429Ticks;
         private readonly ConcurrentDictionary<int, long> _byStatus = new ConcurrentDictionary<int, long>();
         private readonly double[] _latencies = new double[2048];
         private long _latencyCount;
-        private readonly int[] _recent = new int[4096];
+        private readonly long[] _recent = new long[4096];
+        private readonly TimeProvider _time;
         private long _recentCount;
         // Gate grant to send (the write-ahead record in between), all attempts of the connection: a log2 histogram
         // in microseconds (bucket b counts delays below 2^b µs) and the longest.
         private readonly long[] _grantToSend = new long[32];
         private long _grantToSendCount, _grantToSendMaxTicks;
+
+        public ClientStatistics(TimeProvider? time = null) { _time = time ?? TimeProvider.System; }
 
         public long Calls => Interlocked.Read(ref _calls);
         public long Successes => Interlocked.Read(ref _successes);
@@ -45,12 +48,12 @@ namespace Leadspace.Client
         {
             _byStatus.AddOrUpdate(status, 1, (_, v) => v + 1);
             if (status == 200) Interlocked.Increment(ref _successes);
-            if (status == 429) { Interlocked.Increment(ref _rateLimited); Interlocked.Exchange(ref _last429Ticks, DateTimeOffset.UtcNow.UtcTicks); }
+            if (status == 429) { Interlocked.Increment(ref _rateLimited); Interlocked.Exchange(ref _last429Ticks, _time.GetUtcNow().UtcTicks); }
             if (status == 427) Interlocked.Increment(ref _creditsExhausted);
             var i = Interlocked.Increment(ref _latencyCount) - 1;
             _latencies[i % _latencies.Length] = latency.TotalMilliseconds;
             var r = Interlocked.Increment(ref _recentCount) - 1;
-            _recent[r % _recent.Length] = Environment.TickCount;
+            Volatile.Write(ref _recent[r % _recent.Length], _time.GetTimestamp());
         }
 
         /// <summary>An attempt went on the wire <paramref name="delay"/> after its gate grant (the token check and the
@@ -91,10 +94,10 @@ namespace Leadspace.Client
         {
             get
             {
-                int now = Environment.TickCount;
+                long now = _time.GetTimestamp(), second = _time.TimestampFrequency;
                 long n = Math.Min(Interlocked.Read(ref _recentCount), _recent.Length);
                 int count = 0;
-                for (int i = 0; i < n; i++) if (unchecked(now - _recent[i]) <= 1000) count++;
+                for (int i = 0; i < n; i++) if (now - Volatile.Read(ref _recent[i]) <= second) count++;
                 return count;
             }
         }

@@ -1,7 +1,7 @@
 using System;
 using System.Threading.Tasks;
 
-namespace Leadspace.Client
+namespace Leadspace.RateLimiting.Shared
 {
     // The types both sides share: Leadspace.dll (which never references a Redis client) and
     // Leadspace.RateLimitStore.dll (StackExchange.Redis, loaded only for -RateLimitStore into its own load context).
