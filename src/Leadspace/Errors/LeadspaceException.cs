@@ -26,7 +26,7 @@ namespace Leadspace
     }
 
     /// <summary>A run could not go on (its connection was disconnected before it started sending).</summary>
-    public sealed class LeadspaceRunException : LeadspaceException
+    internal sealed class LeadspaceRunException : LeadspaceException
     {
         internal LeadspaceRunException(ErrorEntry error, string message, Exception? inner = null) : base(error, message, inner) { }
     }

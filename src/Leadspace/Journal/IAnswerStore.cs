@@ -9,7 +9,7 @@ namespace Leadspace.Journal
     /// of in-run dedupe (<see cref="TemporaryAnswerStore"/>). The engine asks it for an answer before a row is sent and
     /// tells it what each call did. Safe to call from the calls' threads.
     /// </summary>
-    public interface IAnswerStore : IDisposable
+    internal interface IAnswerStore : IDisposable
     {
         /// <summary>True for the -CheckpointPath journal: write-ahead <c>sent</c> records, synced to disk, kept.</summary>
         bool Durable { get; }
@@ -43,7 +43,7 @@ namespace Leadspace.Journal
     }
 
     /// <summary>An answer recorded in the journal.</summary>
-    public sealed class JournalAnswer
+    internal sealed class JournalAnswer
     {
         internal JournalAnswer(int httpStatus, int attempts, DateTimeOffset at, string? body, string? message, Model.EnrichmentResponse? response = null, bool recordedThisRun = false)
         {

@@ -11,6 +11,7 @@ namespace Leadspace.Journal
     /// <summary>What an erasure did to a journal (the output of Remove-LeadspaceJournalEntry).</summary>
     public sealed class JournalErasure
     {
+        internal JournalErasure() { }
         /// <summary>The journal file.</summary>
         public string Path { get; internal set; } = string.Empty;
         /// <summary>Requests (input rows, identical ones counted once) whose records were asked to be erased.</summary>

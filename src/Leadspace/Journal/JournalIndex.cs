@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace Leadspace.Journal
 {
     /// <summary>The kinds of journal record the index applies.</summary>
-    public enum RecordKind
+    internal enum RecordKind
     {
         /// <summary>An attempt is about to go on the wire (write-ahead).</summary>
         Sent,
@@ -19,7 +19,7 @@ namespace Leadspace.Journal
     /// the file, -1 when there is none) and how many of its sends may have been charged without one. 56 bytes, no
     /// reference: the index holds these in flat arrays.
     /// </summary>
-    public struct IndexEntry
+    internal struct IndexEntry
     {
         internal ulong High, Low;
         /// <summary>The done record's offset in the file; -1 when the request has no answer.</summary>
@@ -66,7 +66,7 @@ namespace Leadspace.Journal
     /// distinct request, against about 200 for a string key, an object and a dictionary entry. Not thread-safe: the
     /// journal calls it under its lock. Knows nothing of files: tested on its own.
     /// </summary>
-    public sealed class JournalIndex
+    internal sealed class JournalIndex
     {
         internal const int ChunkShift = 10;
         internal const int ChunkSize = 1 << ChunkShift;

@@ -10,7 +10,7 @@ namespace Leadspace.Journal
     /// is parsed back to its bits. Any other text (a journal edited by hand, keys in tests) is reduced to the first
     /// 128 bits of its own SHA-256, so every distinct text keeps a distinct key (a clash is as likely as one of SHA-256).
     /// </summary>
-    public readonly struct RecordKey : IEquatable<RecordKey>
+    internal readonly struct RecordKey : IEquatable<RecordKey>
     {
         public RecordKey(ulong high, ulong low) { High = high; Low = low; }
 

@@ -22,7 +22,7 @@ namespace Leadspace.Journal
     /// <see cref="JournalIndex"/> and <see cref="AnswerLog"/>; without -CheckpointPath, in-run dedupe keeps its answers
     /// in a <see cref="TemporaryAnswerStore"/> instead.
     /// </summary>
-    public sealed class RunJournal : IAnswerStore
+    internal sealed class RunJournal : IAnswerStore
     {
         public const int Version = 1;
         private readonly AnswerLog _log;

@@ -13,7 +13,7 @@ namespace Leadspace.Journal
     /// answer in memory. No header, no <c>sent</c> records, no lock by name, no sync; the same records and index as
     /// the run journal (<see cref="AnswerLog"/>).
     /// </summary>
-    public sealed class TemporaryAnswerStore : IAnswerStore
+    internal sealed class TemporaryAnswerStore : IAnswerStore
     {
         private readonly AnswerLog _log;
 

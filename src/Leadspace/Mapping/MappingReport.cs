@@ -6,7 +6,7 @@ namespace Leadspace.Mapping
     /// <summary>One input column in the <see cref="MappingReport"/>: the request field it feeds (null when ignored) and why.</summary>
     public sealed class ColumnMapping
     {
-        public ColumnMapping(string column, string? field, string? note)
+        internal ColumnMapping(string column, string? field, string? note)
         {
             Column = column; Field = field; Note = note;
         }
@@ -29,7 +29,7 @@ namespace Leadspace.Mapping
     /// </summary>
     public sealed class MappingReport
     {
-        public MappingReport(IReadOnlyList<ColumnMapping> columns, IReadOnlyList<string> lookAlikes)
+        internal MappingReport(IReadOnlyList<ColumnMapping> columns, IReadOnlyList<string> lookAlikes)
         {
             Columns = columns;
             LookAlikes = lookAlikes;

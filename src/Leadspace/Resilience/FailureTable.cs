@@ -35,9 +35,6 @@ namespace Leadspace.Resilience
         TokenOutage,
         /// <summary>401 (after one OAuth renewal), or the OAuth endpoint refused the program's credentials.</summary>
         Unauthorized,
-        /// <summary>407 from a proxy between this machine and Leadspace (or its CONNECT tunnel): the proxy wants
-        /// credentials, or refused the ones given. Nothing reached Leadspace.</summary>
-        ProxyAuthenticationRequired,
         /// <summary>427: out of credits, or an invalid program id.</summary>
         CreditsExhausted,
         /// <summary>400: insufficient input or invalid JSON.</summary>
@@ -53,6 +50,10 @@ namespace Leadspace.Resilience
         InterruptedCall,
         /// <summary>A defect or an unforeseen exception in the client.</summary>
         Unexpected,
+        /// <summary>407 from a proxy between this machine and Leadspace (or its CONNECT tunnel): the proxy wants
+        /// credentials, or refused the ones given. Nothing reached Leadspace. (Last, so that the
+        /// numbers of the kinds before it stay as they were.)</summary>
+        ProxyAuthenticationRequired,
     }
 
     /// <summary>What one <see cref="FailureKind"/> means for the call, the run and the user.</summary>
