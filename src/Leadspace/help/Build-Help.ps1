@@ -108,7 +108,7 @@ $errorIds = @(
     [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::NotSent; Category = 'OperationStopped'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'the run stopped before this row was sent; no call made' }
     [pscustomobject]@{ ErrorId = [Leadspace.Engine.ErrorIds]::Declined; Category = 'None'; Status = 'NotSent'; Retried = 'no'; Ambiguous = 'no'; Fatal = 'no'; Cause = 'declined at the -Confirm prompt: a result row, no error record' }
     foreach ($f in [Leadspace.Resilience.FailureTable]::All) {
-        [pscustomobject]@{ ErrorId = $f.ErrorId; Category = $f.Category; Status = $(if ($f.Fatal) { 'NotSent, and the run''s terminating error' } else { 'Failed' })
+        [pscustomobject]@{ ErrorId = $f.ErrorId; Category = "$($f.Category)"; Status = $(if ($f.Fatal) { 'NotSent, and the run''s terminating error' } else { 'Failed' })
             Retried = Flag $f.Retryable; Ambiguous = Flag $f.Ambiguous; Fatal = Flag $f.Fatal; Cause = "$($f.Kind): $($f.Cause)" }
     }
 )
