@@ -45,6 +45,26 @@ Connect-Leadspace
         $r.Text | Should -Match 'LeadspaceTokenMissing'
     }
 
+    It 'explains how to pass a token when -Token is given plain text, without echoing the text' {
+        $plain = 'pl41n-t0ken-' + [guid]::NewGuid().ToString('N')
+        $err = $null
+        try { Connect-Leadspace -Token $plain -BaseUri $sim.BaseUri -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $text = $err.ToString()
+        $text | Should -Match 'SecureString'
+        $text | Should -Match 'Read-Host -AsSecureString'
+        $text | Should -Match 'ConvertTo-SecureString'
+        $text | Should -Match 'Get-Secret'
+        $text | Should -Match 'SecretManagement'
+        $text | Should -Not -Match ([regex]::Escape($plain))
+        ($err | Out-String -Width 400) | Should -Not -Match ([regex]::Escape($plain))
+        "$($err.TargetObject)" | Should -Not -Match ([regex]::Escape($plain))
+        "$($err.Exception.InnerException)" | Should -Not -Match ([regex]::Escape($plain))
+        { Get-LeadspaceConnection } | Should -Throw -ExpectedMessage '*no Leadspace connection*'
+        # positional too
+        { Connect-Leadspace $plain -BaseUri $sim.BaseUri -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Read-Host -AsSecureString*'
+    }
+
     It 'works with a SecureString from a secret store (Get-Secret returns one)' {
         function Get-Secret { param($Name) ConvertTo-SecureString $sim.Token -AsPlainText -Force }
         Connect-Leadspace -Token (Get-Secret -Name Leadspace) -BaseUri $sim.BaseUri
