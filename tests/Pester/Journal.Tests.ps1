@@ -295,6 +295,13 @@ catch { 'TERMINATED: ' + `$_.FullyQualifiedErrorId }
         }
         { New-Rows 3 'nofolder' | Invoke-LeadspaceEnrichment -CheckpointPath (Join-Path $work 'no/such/folder/j.jsonl') -ErrorAction Stop } |
             Should -Throw -ErrorId 'LeadspaceCheckpointFailed,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+        $folder = Join-Path $work 'a-folder'
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        $err = $null
+        try { New-Rows 3 'folder' | Invoke-LeadspaceEnrichment -CheckpointPath $folder -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'LeadspaceCheckpointFailed,Leadspace.Commands.InvokeLeadspaceEnrichmentCommand'
+        $err.Exception.Message | Should -Match 'is a directory'
+        $err.Exception.Message | Should -Not -Match 'denied'
         (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be $before   # nothing sent
 
         Connect-Leadspace -Token (ConvertTo-Secure 'another-token') -BaseUri $sim.BaseUri -ProgramId 'prog-b'

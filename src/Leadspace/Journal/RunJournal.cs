@@ -158,6 +158,7 @@ namespace Leadspace.Journal
             FileStream file;
             try
             {
+                ThrowIfDirectory(path);
                 var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
                 if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
                     throw new JournalException("LeadspaceCheckpointFailed", "WriteError", $"The folder of the journal '{path}' does not exist.");
@@ -185,9 +186,21 @@ namespace Leadspace.Journal
             }
         }
 
+        /// <summary>-CheckpointPath names a file; a folder gets "is a directory" instead of the OS's "access denied".</summary>
+        private static void ThrowIfDirectory(string path)
+        {
+            bool isDirectory;
+            try { isDirectory = Directory.Exists(path); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException) { return; }
+            if (isDirectory)
+                throw new JournalException("LeadspaceCheckpointFailed", "WriteError",
+                    $"The journal '{path}' is a directory. -CheckpointPath names a file, for example '{System.IO.Path.Combine(path, "run.jsonl")}'.");
+        }
+
         /// <summary>Opens an existing journal to read its answers only (-WhatIf); null when there is none.</summary>
         public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, Clock? clock = null)
         {
+            ThrowIfDirectory(path);
             if (!File.Exists(path)) return null;
             FileStream file;
             try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None); }
