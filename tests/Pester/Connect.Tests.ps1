@@ -195,6 +195,26 @@ Connect-Leadspace
         (Get-LeadspaceRateStatus -Connection $b).Calls | Should -Be 0
     }
 
+    It 'Disconnect-Leadspace with another connection left warns which connection is now the default' {
+        $a = Connect-Leadspace -Token $token -ProgramId 'first' -BaseUri $sim.BaseUri -PassThru
+        $b = Connect-Leadspace -Token $token -ProgramId 'second' -BaseUri $sim.BaseUri -PassThru
+        Disconnect-Leadspace -WarningVariable w -WarningAction SilentlyContinue
+        @($w).Count | Should -Be 1
+        "$($w[0])" | Should -Match "connection $($a.Id)\b"
+        "$($w[0])" | Should -Match "program 'first'"
+        "$($w[0])" | Should -Match ([regex]::Escape("$($sim.BaseUri)"))
+        "$($w[0])" | Should -Match 'is now the default'
+        (Get-LeadspaceConnection).Id | Should -Be $a.Id
+        # Disconnecting a connection that is not the default changes nothing, and says nothing.
+        $c = Connect-Leadspace -Token $token -ProgramId 'third' -BaseUri $sim.BaseUri -PassThru
+        Disconnect-Leadspace -Connection $a -WarningVariable w2 -WarningAction SilentlyContinue
+        @($w2).Count | Should -Be 0
+        # The last one: no connection left, so no default to name.
+        Disconnect-Leadspace -WarningVariable w3 -WarningAction SilentlyContinue
+        @($w3).Count | Should -Be 0
+        { Get-LeadspaceConnection } | Should -Throw
+    }
+
     It 'Disconnect-Leadspace forgets the session; later calls say that no connection exists' {
         Connect-Leadspace -Token $token -BaseUri $sim.BaseUri
         Disconnect-Leadspace
