@@ -90,8 +90,12 @@
     other systems use the same program.
 
 .PARAMETER PropertyMap
-    Input columns the alias table does not know, mapped to request fields, for example
-    @{ 'Acct Legal Name' = 'company.name'; 'SFDC Id' = 'external_id' }.
+    Input columns the alias table does not know, mapped to request fields, as the cmdlet's -PropertyMap takes them:
+    'Column=field' strings, for example 'Acct Legal Name=company.name', or from PowerShell a hashtable,
+    @{ 'Acct Legal Name' = 'company.name'; 'SFDC Id' = 'external_id' }. Under pwsh -File every parameter gets one
+    string, so several mappings go in one argument separated by commas or semicolons:
+    'Acct Legal Name=company.name,SFDC Id=external_id' (a comma or semicolon splits only after a field, so a column
+    name may hold one). A mapping without a column, an '=' or a field stops the runbook with exit 1, nothing sent.
 
 .PARAMETER CustomField
     Input columns sent as Leadspace custom fields.
@@ -106,7 +110,11 @@
 
 .EXAMPLE
     # A CRM export with semicolons and its own column names, at half the program's rate:
-    ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath ./accounts.csv -OutputPath ./accounts.enriched.csv -Delimiter ';' -RequestsPerSecond 15 -PropertyMap @{ 'Acct Legal Name' = 'company.name' }
+    pwsh -NoProfile -NonInteractive -File ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath /data/accounts.csv -OutputPath /data/accounts.enriched.csv -Delimiter ';' -RequestsPerSecond 15 -PropertyMap 'Acct Legal Name=company.name,SFDC Id=external_id'
+
+.EXAMPLE
+    # The same from a PowerShell prompt, where -PropertyMap also takes a hashtable:
+    ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath ./accounts.csv -OutputPath ./accounts.enriched.csv -Delimiter ';' -PropertyMap @{ 'Acct Legal Name' = 'company.name'; 'SFDC Id' = 'external_id' }
 #>
 #Requires -Modules Leadspace
 [CmdletBinding()]
@@ -117,7 +125,7 @@ param(
     [string] $CheckpointPath,
     [string] $MaxAge,
     [ValidateRange(0.1, 100000)] [double] $RequestsPerSecond,
-    [hashtable] $PropertyMap,
+    [object[]] $PropertyMap,
     [string[]] $CustomField,
     [char] $Delimiter = ','
 )
@@ -131,6 +139,31 @@ function Exit-Runbook([int] $Code, [string] $Line, [string] $Reason) {
     if ($Reason) { [Console]::Error.WriteLine("Invoke-LeadEnrichmentRunbook: $Reason") }
     Write-Output "Leadspace runbook: exit $Code $Line"
     exit $Code
+}
+
+# -PropertyMap as the cmdlet takes it: a hashtable (from PowerShell) or 'Column=field' strings. Under pwsh -File the
+# whole argument is one string, so it is split at a comma or semicolon that follows a field ('A=company.name,B=x'); a
+# field never holds one, a column name may.
+function ConvertTo-PropertyMap([object[]] $Value) {
+    if ($Value.Count -eq 1 -and $Value[0] -is [Collections.IDictionary]) { return , $Value[0] }
+    $entries = foreach ($item in $Value) {
+        if ($item -isnot [string]) { throw "-PropertyMap takes 'Column=field' strings or one hashtable, not a $($item.GetType().Name)." }
+        foreach ($entry in $item -split '(?<==[^=,;]*)[,;]') {
+            if ($entry -notmatch '^\s*\S.*=\s*[^=\s][^=]*$') { throw "-PropertyMap: '$entry' is not 'Column=field' (for example 'Acct Legal Name=company.name')." }
+            $entry.Trim()
+        }
+    }
+    , [string[]] @($entries)
+}
+
+# The module's message when a run stopped tells an interactive user to pipe $err.TargetObject back into the cmdlet;
+# a runbook is rerun instead, with the same command, and its journal answers the rows already paid for.
+function Get-StopReason($ErrorRecord) {
+    $text = $ErrorRecord.Exception.Message
+    $text = $text -replace '\s*Every row has been output; resend [^|]*\|\s*Invoke-LeadspaceEnrichment\.', ''
+    $text = $text -replace '\$err\.TargetObject \| Invoke-LeadspaceEnrichment', 'the same command'
+    $text = $text -replace 'resend the rows that were not sent', 'run the same command again'
+    "$text Every row not answered is in '$RetryPath'. Fix the cause and run the same command again: rows already answered come from the journal at no cost and only the others are sent."
 }
 
 # Writes a file's data to the disk before it is renamed, so that after a power loss the final name holds the whole
@@ -159,6 +192,11 @@ foreach ($path in $OutputPath, $RetryPath, $CheckpointPath) {
     $folder = Split-Path -Parent $path
     if (-not (Test-Path -LiteralPath $folder -PathType Container)) { Exit-Runbook 1 '(bad arguments): nothing sent.' "The folder of '$path' does not exist." }
 }
+$map = $null
+if ($PropertyMap) {
+    try { $map = ConvertTo-PropertyMap $PropertyMap }
+    catch { Exit-Runbook 1 '(bad arguments): nothing sent.' $_.Exception.Message }
+}
 $paths = @($InputPath, $OutputPath, $RetryPath, $CheckpointPath)
 $distinct = [Collections.Generic.HashSet[string]]::new([string[]] $paths, $(if ($IsWindows) { [StringComparer]::OrdinalIgnoreCase } else { [StringComparer]::Ordinal }))
 if ($distinct.Count -ne $paths.Count) {
@@ -177,7 +215,7 @@ catch { Exit-Runbook 1 '(no connection): nothing sent.' $_.Exception.Message }
 # EscapeFormulas: the output CSV is opened in spreadsheets; a value such as =HYPERLINK(...) shows as text, not as a formula.
 $enrich = @{ IncludeInput = $true; EscapeFormulas = $true; CheckpointPath = $CheckpointPath; SummaryVariable = 'summary' }
 if ($MaxAge) { $enrich.MaxAge = $MaxAge }
-if ($PropertyMap) { $enrich.PropertyMap = $PropertyMap }
+if ($map) { $enrich.PropertyMap = $map }
 if ($CustomField) { $enrich.CustomField = $CustomField }
 
 $summary = $null
@@ -274,4 +312,4 @@ Exit-Runbook $code ("($($s.Ending)): $($s.RowsIn) rows in, $answered to '$Output
     "$($s.Enriched) enriched, $($s.NotMatched) not matched, $($s.Invalid) invalid, $($s.Failed) failed, $($s.NotSent) not sent; " +
     "$($s.FromApi) from the API, $($s.FromJournal) from the journal, $($s.Duplicates) duplicates, $($s.InterruptedRowsResent) resent after an interrupted run; " +
     "$($s.CallsMade) calls, $($s.CreditsCharged) credits; $([Math]::Round($started.Elapsed.TotalSeconds, 1)) s.") `
-    $(if ($stop) { "$stop" })   # why the run stopped: the module's message names the program id and what to do
+    $(if ($stop) { Get-StopReason $stop })   # why the run stopped: the module's message names the program id and the cause

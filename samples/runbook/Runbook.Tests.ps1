@@ -102,6 +102,24 @@ BeforeAll {
         finally { $Process.Dispose() }
     }
 
+    # A command line from the help header, run as a scheduler's shell runs it (/bin/sh -c), with the same environment.
+    function script:Invoke-ShellLine([string] $Line) {
+        $psi = [Diagnostics.ProcessStartInfo]::new('/bin/sh')
+        $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($Line)
+        $psi.WorkingDirectory = $PSScriptRoot
+        $psi.Environment['PSModulePath'] = $moduleRoot + [IO.Path]::PathSeparator + $env:PSModulePath
+        $psi.Environment['LEADSPACE_BASE_URI'] = $baseUri
+        $psi.Environment['LEADSPACE_API_TOKEN'] = 'runbook-test-token'
+        $psi.Environment['LEADSPACE_PROGRAM_ID'] = 'runbook-test'
+        $psi.Environment.Remove('LEADSPACE_OAUTH_SECRET') | Out-Null
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $p = [Diagnostics.Process]::Start($psi)
+        $p | Add-Member -NotePropertyName StdOut -NotePropertyValue $p.StandardOutput.ReadToEndAsync()
+        $p | Add-Member -NotePropertyName StdErr -NotePropertyValue $p.StandardError.ReadToEndAsync()
+        Wait-Runbook $p
+    }
+
     function script:Invoke-Runbook([string[]] $Arguments, [hashtable] $Environment = @{}) {
         Wait-Runbook (Start-Runbook $Arguments $Environment)
     }
@@ -219,6 +237,8 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         $r.ExitCode | Should -Be 3 -Because $r.Text
         $r.Summary | Should -Match '^Leadspace runbook: exit 3 \(LeadspaceCreditsExhausted\): 60 rows in'
         $r.Errors | Should -Match 'credits'
+        $r.Errors | Should -Match 'run the same command again'      # a runbook is rerun, not fed $err.TargetObject
+        $r.Errors | Should -Not -Match 'TargetObject'
         (Get-SettledStats).creditsCharged | Should -Be 25
 
         $rows = @(Import-Csv -LiteralPath $case.Output)
@@ -290,6 +310,8 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         $r.ExitCode | Should -Be 3 -Because $r.Text
         $r.Summary | Should -Match '^Leadspace runbook: exit 3 \(LeadspaceUnauthorized\): 20 rows in, 0 to '
         $r.Text | Should -Not -Match 'not-the-token'
+        $r.Errors | Should -Match 'run the same command again'
+        $r.Errors | Should -Not -Match 'TargetObject'
         $case.Output | Should -Exist
         @(Import-Csv -LiteralPath $case.Output).Count | Should -Be 0
         $retry = @(Import-Csv -LiteralPath $case.Retry)
@@ -378,6 +400,38 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         (Get-SettledStats).creditsCharged | Should -Be 20
     }
 
+    It 'runs every pwsh -File example of its help header as written (its /data folder made a test folder)' -Skip:(-not (Test-Path /bin/sh)) {
+        $case = New-Case 'examples' 6
+        Save-Input $case
+        # The accounts export of the second example: semicolons, and column names the alias table does not know.
+        $accounts = 1..5 | ForEach-Object { [pscustomobject]@{ 'SFDC Id' = "001Ex$_"; 'Acct Legal Name' = "Example Account $_ Ltd"; 'Segment' = 'Mid' } }
+        $accounts | Export-Csv -LiteralPath (Join-Path $case.Dir 'accounts.csv') -NoTypeInformation -Encoding utf8 -Delimiter ';'
+
+        $header = ([IO.File]::ReadAllText($runbook) -split '#>')[0]
+        $lines = @([regex]::Matches($header, '(?m)^\s*(pwsh .+?)\s*$') | ForEach-Object { $_.Groups[1].Value })
+        $lines.Count | Should -BeGreaterOrEqual 2
+        $lines | Where-Object { $_ -match '-PropertyMap' } | Should -Not -BeNullOrEmpty
+        $quote = { param($t) "'" + ($t -replace "'", "'\''") + "'" }
+        $pwshCommand = ($pwsh | ForEach-Object { & $quote $_ }) -join ' '
+        foreach ($line in $lines) {
+            $run = $line -replace '^pwsh ', "$pwshCommand " -replace '\./Invoke-LeadEnrichmentRunbook\.ps1', (& $quote $runbook) -replace '(?<=\s)/data/', "$($case.Dir)/"
+            $r = Invoke-ShellLine $run
+            $r.ExitCode | Should -Be 0 -Because "$line`n$($r.Text)"
+            $r.Summary | Should -Match '^Leadspace runbook: exit 0 \(Completed\)'
+        }
+        @(Import-Csv -LiteralPath $case.Output).Count | Should -Be 6
+        $enriched = @(Import-Csv -LiteralPath (Join-Path $case.Dir 'accounts.enriched.csv') -Delimiter ';')
+        $enriched.'SFDC Id' | Should -Be $accounts.'SFDC Id'
+        $enriched.ExternalId | Should -Be $accounts.'SFDC Id'                              # 'SFDC Id=external_id'
+        @($enriched | Where-Object { $_.Status -notin 'Enriched', 'NotMatched' }).Count | Should -Be 0   # company.name sent
+        foreach ($id in $accounts.'SFDC Id') { (Get-SimulatorStats).chargesByExternalId.Keys | Should -Contain $id }
+
+        # Without the mapping, the same accounts are not sent (the example's -PropertyMap is what makes them work).
+        $unmapped = Invoke-Runbook @('-InputPath', (Join-Path $case.Dir 'accounts.csv'), '-OutputPath', (Join-Path $case.Dir 'unmapped.csv'), '-Delimiter', ';')
+        $unmapped.ExitCode | Should -Be 2 -Because $unmapped.Text
+        $unmapped.Counts['invalid'] | Should -Be 5
+    }
+
     It 'has help for every parameter, and documents its exit codes' {
         $help = Get-Help $runbook -Full
         $help.Synopsis | Should -Match 'Leadspace'
@@ -403,6 +457,11 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         $noToken = Invoke-Runbook $case.Args @{ LEADSPACE_API_TOKEN = $null }
         $noToken.ExitCode | Should -Be 1
         $noToken.Errors | Should -Match 'LEADSPACE_API_TOKEN'
+
+        $badMap = Invoke-Runbook ($case.Args + @('-PropertyMap', 'Acct Legal Name company.name'))
+        $badMap.ExitCode | Should -Be 1
+        $badMap.Errors | Should -Match "Column=field"
+        $badMap.Summary | Should -Match '^Leadspace runbook: exit 1 \(bad arguments\)'
 
         $binding = Invoke-Runbook @('-InputPath', $case.Input)   # no -OutputPath: PowerShell's own parameter error
         $binding.ExitCode | Should -Be 1

@@ -208,6 +208,24 @@ public class JournalTests : IDisposable
     }
 
     [Fact]
+    public void AFolderAsTheJournalIsRefusedAsADirectoryNotAsAccessDenied()
+    {
+        var folder = File("a-folder");
+        Directory.CreateDirectory(folder);
+        foreach (var path in new[] { folder, folder + Path.DirectorySeparatorChar })
+        {
+            var ex = Assert.Throws<JournalException>(() => Open(path));
+            Assert.Equal("LeadspaceCheckpointFailed", ex.ErrorId);
+            Assert.Same(ErrorTable.CheckpointUnwritable, ex.Error); // WriteError
+            Assert.Contains("is a directory", ex.Message);
+            Assert.DoesNotContain("denied", ex.Message);
+            var read = Assert.Throws<JournalException>(() => RunJournal.OpenForReading(path, Service, Program, "prog-1"));
+            Assert.Contains("is a directory", read.Message);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(folder)); // nothing written into it
+    }
+
+    [Fact]
     public void AJournalOfAnotherProgramOrServiceOrNoJournalAtAllIsRefused()
     {
         var path = File();

@@ -78,8 +78,10 @@ Describe 'Tab completion' {
 
         It 'offers them for -CustomField, reading the file as the Import-Csv in front would (relative path, -Delimiter)' {
             $offered = @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField ")
-            $offered.CompletionText | Should -Be @("'Acct Legal Name'", "'SFDC Id'", 'Segment', 'Region', "'First Name'")
+            # Columns no rule maps come first; 'SFDC Id' is a record id (vendor-prefixed), so it maps to external_id.
+            $offered.CompletionText | Should -Be @("'Acct Legal Name'", 'Segment', 'Region', "'SFDC Id'", "'First Name'")
             $offered[0].ToolTip | Should -Match 'not in the alias table'
+            $offered[3].ToolTip | Should -Match 'external_id'
             $offered[4].ToolTip | Should -Match 'person\.first_name'
             @(Complete "Import-Csv ./accounts.csv -Delimiter ';' | Invoke-LeadspaceEnrichment -CustomField Segment, Reg").CompletionText | Should -Be @('Region')
         }

@@ -45,6 +45,26 @@ Connect-Leadspace
         $r.Text | Should -Match 'LeadspaceTokenMissing'
     }
 
+    It 'explains how to pass a token when -Token is given plain text, without echoing the text' {
+        $plain = 'pl41n-t0ken-' + [guid]::NewGuid().ToString('N')
+        $err = $null
+        try { Connect-Leadspace -Token $plain -BaseUri $sim.BaseUri -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $text = $err.ToString()
+        $text | Should -Match 'SecureString'
+        $text | Should -Match 'Read-Host -AsSecureString'
+        $text | Should -Match 'ConvertTo-SecureString'
+        $text | Should -Match 'Get-Secret'
+        $text | Should -Match 'SecretManagement'
+        $text | Should -Not -Match ([regex]::Escape($plain))
+        ($err | Out-String -Width 400) | Should -Not -Match ([regex]::Escape($plain))
+        "$($err.TargetObject)" | Should -Not -Match ([regex]::Escape($plain))
+        "$($err.Exception.InnerException)" | Should -Not -Match ([regex]::Escape($plain))
+        { Get-LeadspaceConnection } | Should -Throw -ExpectedMessage '*no Leadspace connection*'
+        # positional too
+        { Connect-Leadspace $plain -BaseUri $sim.BaseUri -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Read-Host -AsSecureString*'
+    }
+
     It 'works with a SecureString from a secret store (Get-Secret returns one)' {
         function Get-Secret { param($Name) ConvertTo-SecureString $sim.Token -AsPlainText -Force }
         Connect-Leadspace -Token (Get-Secret -Name Leadspace) -BaseUri $sim.BaseUri
@@ -173,6 +193,26 @@ Connect-Leadspace
         Invoke-LeadspaceEnrichment -CompanyName 'Acme' -Connection $a | Out-Null
         (Get-LeadspaceRateStatus -Connection $a).Calls | Should -Be 1
         (Get-LeadspaceRateStatus -Connection $b).Calls | Should -Be 0
+    }
+
+    It 'Disconnect-Leadspace with another connection left warns which connection is now the default' {
+        $a = Connect-Leadspace -Token $token -ProgramId 'first' -BaseUri $sim.BaseUri -PassThru
+        $b = Connect-Leadspace -Token $token -ProgramId 'second' -BaseUri $sim.BaseUri -PassThru
+        Disconnect-Leadspace -WarningVariable w -WarningAction SilentlyContinue
+        @($w).Count | Should -Be 1
+        "$($w[0])" | Should -Match "connection $($a.Id)\b"
+        "$($w[0])" | Should -Match "program 'first'"
+        "$($w[0])" | Should -Match ([regex]::Escape("$($sim.BaseUri)"))
+        "$($w[0])" | Should -Match 'is now the default'
+        (Get-LeadspaceConnection).Id | Should -Be $a.Id
+        # Disconnecting a connection that is not the default changes nothing, and says nothing.
+        $c = Connect-Leadspace -Token $token -ProgramId 'third' -BaseUri $sim.BaseUri -PassThru
+        Disconnect-Leadspace -Connection $a -WarningVariable w2 -WarningAction SilentlyContinue
+        @($w2).Count | Should -Be 0
+        # The last one: no connection left, so no default to name.
+        Disconnect-Leadspace -WarningVariable w3 -WarningAction SilentlyContinue
+        @($w3).Count | Should -Be 0
+        { Get-LeadspaceConnection } | Should -Throw
     }
 
     It 'Disconnect-Leadspace forgets the session; later calls say that no connection exists' {

@@ -294,8 +294,29 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $lines = ($results | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_.Trim() }
             $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }
             $lines[0] | Should -Match '^\s*Row\s+Status\s+ExternalId\s+Detail\s*$'
-            ($lines | Where-Object { $_ -match 'bad-1' }) | Should -Match 'Invalid\s+bad-1\s+Invalid input'
+            ($lines | Where-Object { $_ -match 'bad-1' }) | Should -Match 'Invalid\s+bad-1\s+Missing company'
             ($lines | Where-Object { $_ -match 'ok-1' }) | Should -Match 'Ada Lovelace'
+            # Salesforce ids share their start on every row: the whole 18-character id shows, and a longer id
+            # shows its distinguishing end; a failed, an invalid and a repeated-header row show a readable reason.
+            $sf = 1..4 | ForEach-Object { [pscustomobject]@{ Id = "00Q5g000004AbC$($_)EAF"; Company = "Sf Company $_"; 'First Name' = 'Ada'; 'Last Name' = "Row$_" } }
+            $long = [pscustomobject]@{ Id = 'hubspot-contact-000000000000000123'; Company = 'Long Id Inc' }
+            $invalid = [pscustomobject]@{ Id = '00Q5g000004AbCxEAF'; Email = 'only@example.com' }
+            $results = @($sf) + $long + $invalid | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue
+            $lines = ($results | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_.Trim() }
+            $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }
+            foreach ($row in $sf) { @($lines | Where-Object { $_ -match "\s$($row.Id)\s" }).Count | Should -Be 1 }
+            @($lines | Where-Object { $_ -match ([regex]::Escape("$([char]0x2026)$($long.Id.Substring($long.Id.Length - 17))") + '\s') }).Count | Should -Be 1
+            ($lines | Where-Object { $_ -match '00Q5g000004AbCxEAF' }) | Should -Match 'Invalid\s+00Q5g000004AbCxEAF\s+Missing company\.name for account enrichment\s*$'
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 1 }
+            $failed = [pscustomobject]@{ Id = '00Q5g000004AbCzEAF'; Company = 'Failing Co' } | Invoke-LeadspaceEnrichment -Connection (Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -MaxAttempts 1 -PassThru) -ErrorAction SilentlyContinue
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0 }
+            $failed.Status | Should -Be 'Failed'
+            $line = ($failed | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_ -match '00Q5g000004AbCzEAF' }
+            $line.TrimEnd().Length | Should -BeLessOrEqual $width
+            $line | Should -Match "Failed\s+00Q5g000004AbCzEAF\s+$(($failed.ErrorId -replace '^Leadspace', '')) \(HTTP $($failed.HttpStatus)\)\s*$"
+            $wide = ($failed | Format-Table -View Wide | Out-String -Width 400)
+            $wide | Should -Match ([regex]::Escape(($failed.Message -split '\s+')[0..3] -join ' '))
+
             $connection = (Get-LeadspaceConnection | Format-Table | Out-String -Width $width) -split "`n" | Where-Object { $_.Trim() }
             $connection[0] | Should -Match '^\s*Id\s+ProgramId\s+BaseUri\s+Auth\s+Rate/s\s+Since\s*$'
             $connection | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }

@@ -29,6 +29,7 @@ namespace Leadspace.Commands
 
         /// <summary>The perpetual API token. When neither it nor a credential is given, $env:LEADSPACE_API_TOKEN is used.</summary>
         [Parameter(ParameterSetName = TokenSet, Position = 0)]
+        [SecureTokenTransformation]
         public SecureString? Token { get; set; }
 
         /// <summary>User name = program id, password = perpetual token.</summary>

@@ -25,19 +25,32 @@ namespace Leadspace.Commands
 
         protected override void ProcessRecord()
         {
+            var defaultBefore = ConnectionRegistry.DefaultFor(CurrentRunspaceId);
             if (All)
             {
                 foreach (var c in ConnectionRegistry.All) Remove(c);
-                return;
             }
-            var connection = Connection ?? ConnectionRegistry.OwnDefaultFor(CurrentRunspaceId);
-            if (connection == null)
+            else
             {
-                WriteVerbose("This runspace has no Leadspace connection of its own to disconnect (connections made elsewhere are left alone; use -Connection or -All for those).");
-                return;
+                var connection = Connection ?? ConnectionRegistry.OwnDefaultFor(CurrentRunspaceId);
+                if (connection == null)
+                {
+                    WriteVerbose("This runspace has no Leadspace connection of its own to disconnect (connections made elsewhere are left alone; use -Connection or -All for those).");
+                    return;
+                }
+                Remove(connection);
             }
-            Remove(connection);
+            var defaultAfter = ConnectionRegistry.DefaultFor(CurrentRunspaceId);
+            // The default changed to another connection: the next run without -Connection goes to it (maybe another
+            // program, spending its credits), so say so where the user looks, not only under -Verbose.
+            if (defaultAfter != null && !ReferenceEquals(defaultAfter, defaultBefore))
+                WriteWarning(NewDefaultMessage(defaultAfter));
         }
+
+        /// <summary>The warning after a disconnect that left another connection as the default.</summary>
+        internal static string NewDefaultMessage(LeadspaceConnection now)
+            => $"Leadspace connection {now.Id} (program '{now.ProgramId ?? "(not given)"}', {now.BaseUri}) is now the default: "
+               + "commands without -Connection use it. Run Disconnect-Leadspace again, or Connect-Leadspace, to change that.";
 
         private void Remove(LeadspaceConnection connection)
         {

@@ -108,6 +108,7 @@ namespace Leadspace.Journal
             JournalFile file;
             try
             {
+                ThrowIfDirectory(path);
                 var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
                 if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
                     throw new JournalException(ErrorTable.CheckpointUnwritable, $"The folder of the journal '{path}' does not exist.");
@@ -125,9 +126,21 @@ namespace Leadspace.Journal
             return Load(new RunJournal(file, path, clock ?? TimeProvider.System, maxAge), service, programKeys, programName, headerKeys);
         }
 
+        /// <summary>-CheckpointPath names a file; a folder gets "is a directory" instead of the OS's "access denied".</summary>
+        private static void ThrowIfDirectory(string path)
+        {
+            bool isDirectory;
+            try { isDirectory = Directory.Exists(path); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException) { return; }
+            if (isDirectory)
+                throw new JournalException(ErrorTable.CheckpointUnwritable,
+                    $"The journal '{path}' is a directory. -CheckpointPath names a file, for example '{System.IO.Path.Combine(path, "run.jsonl")}'.");
+        }
+
         /// <summary>Opens an existing journal to read its answers only (-WhatIf); null when there is none.</summary>
         public static RunJournal? OpenForReading(string path, string service, IReadOnlyList<string> programKeys, string programName, TimeSpan? maxAge = null, TimeProvider? clock = null)
         {
+            ThrowIfDirectory(path);
             if (!File.Exists(path)) return null;
             JournalFile file;
             try { file = JournalFile.OpenForReading(path); }
