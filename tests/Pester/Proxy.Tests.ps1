@@ -38,8 +38,10 @@ Describe 'Connect-Leadspace -Proxy/-ProxyCredential/-NoProxy through a real forw
         $stats.calls | Should -Be 20
         $after = Get-ForwardProxyLog -Proxy $proxy
         $after.Forwarded - $before.Forwarded | Should -Be 20 -Because 'every call went through the proxy'
-        # .NET sends each request once without credentials, gets 407, and sends it again with them: only the second is forwarded.
-        $after.Requests - $before.Requests | Should -BeIn 20, 40
+        # .NET answers the proxy's 407 challenge per connection (each request once without credentials, then again with
+        # them, or credentials sent at once on a connection that already passed): how many 407s that takes depends on how
+        # many connections the run opened. What matters is above: every call went through the proxy, once.
+        $after.Requests - $before.Requests | Should -BeGreaterOrEqual 20
         Write-Host "    through the proxy: 20 rows in $([math]::Round($elapsed.TotalSeconds, 2)) s; proxy received $($after.Requests - $before.Requests) requests, forwarded $($after.Forwarded - $before.Forwarded); simulator calls $($stats.calls), charges $($stats.creditsCharged)"
         ($c | Format-List * | Out-String) | Should -Not -Match 'Pr0xy-S3cret'
     }
