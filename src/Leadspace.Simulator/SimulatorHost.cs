@@ -169,6 +169,17 @@ public sealed class SimulatorHost : IAsyncDisposable
             _state.Reset();
             return WriteJsonAsync(ctx, 200, w => _state.Snapshot().WriteJson(w));
         }
+        if (path.Equals("/__requests", StringComparison.OrdinalIgnoreCase))
+        {
+            return HttpMethods.IsGet(ctx.Request.Method)
+                ? WriteJsonAsync(ctx, 200, w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var body in _state.RecordedBodies()) w.WriteRawValue(body, skipInputValidation: true);
+                    w.WriteEndArray();
+                })
+                : MethodNotAllowed(ctx, "GET");
+        }
         if (path.Equals("/__release", StringComparison.OrdinalIgnoreCase))
         {
             if (!HttpMethods.IsPost(ctx.Request.Method))
@@ -272,6 +283,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             try
             {
                 using var doc = await JsonDocument.ParseAsync(ctx.Request.Body, default, ctx.RequestAborted).ConfigureAwait(false);
+                s.RecordBody(doc.RootElement.GetRawText());
                 input = EnrichmentInput.TryParse(doc.RootElement, out _);
             }
             catch (JsonException)

@@ -268,6 +268,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
         Interlocked.Exchange(ref _malformed, 0);
         Interlocked.Exchange(ref _peakConcurrency, Volatile.Read(ref _inFlight));
         Gate.Reset();
+        _bodies.Clear();
         lock (_creditLock)
         {
             _budgetUsed = 0;
@@ -279,6 +280,21 @@ internal sealed class SimulatorState(SimulatorOptions options)
     public static long NowTicks() => Stopwatch.GetTimestamp();
 
     private CancellationTokenSource _release = new();
+
+    /// <summary>How many enrichment request bodies <c>GET /__requests</c> keeps (the most recent).</summary>
+    public const int RecordedBodiesLimit = 10_000;
+    private readonly ConcurrentQueue<string> _bodies = new();
+
+    /// <summary>Keeps a request body that parsed as JSON, as it arrived (the most recent <see cref="RecordedBodiesLimit"/>),
+    /// so tests check what a client really sent rather than what it says it sends.</summary>
+    public void RecordBody(string json)
+    {
+        _bodies.Enqueue(json);
+        while (_bodies.Count > RecordedBodiesLimit) _bodies.TryDequeue(out _);
+    }
+
+    /// <summary>The recorded request bodies, oldest first.</summary>
+    public string[] RecordedBodies() => _bodies.ToArray();
 
     /// <summary>Cancelled by <see cref="ReleaseHeldAnswers"/>: answers waiting out their latency go out at once.</summary>
     public CancellationToken ReleaseToken => Volatile.Read(ref _release).Token;

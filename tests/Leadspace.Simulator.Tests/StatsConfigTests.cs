@@ -44,6 +44,22 @@ public sealed class StatsConfigTests
     }
 
     [Fact]
+    public async Task RequestsListsTheBodiesAsTheyArrivedUntilAReset()
+    {
+        await using var host = await Sim.StartAsync();
+        using var client = Sim.Client(host);
+        await client.EnrichTextAsync(Sim.Account("First Co", "r-1"));
+        await client.EnrichTextAsync("{\"company\":{\"name\":\"Ünïcode Ltd\"},\"external_id\":\"r-2\"}");
+        await client.EnrichTextAsync("not json");
+        var bodies = await client.GetJsonAsync("/__requests");
+        Assert.Equal(2, bodies.GetArrayLength()); // the one that is not JSON is not a body to record
+        Assert.Equal("r-1", bodies[0].GetProperty("external_id").GetString());
+        Assert.Equal("Ünïcode Ltd", bodies[1].GetProperty("company").GetProperty("name").GetString());
+        await client.PostJsonAsync("/__reset", "{}");
+        Assert.Equal(0, (await client.GetJsonAsync("/__requests")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task ReleaseSendsTheAnswersThatAreWaitingOutTheirLatencyAtOnce()
     {
         await using var host = await Sim.StartAsync(o => o.LatencyMs = 600_000);

@@ -46,21 +46,27 @@ Describe 'CRM and sales-tool exports' {
         (Get-ChildItem $fixtures -Filter *.csv).Name | Sort-Object | Should -Be ($expected.Keys | Sort-Object)
     }
 
-    It 'maps <_> without -PropertyMap: the request bodies carry each field from its column, ignored columns are reported' -ForEach @(
+    It 'maps <_> without -PropertyMap: the request bodies the simulator received carry each field from its column, ignored columns are reported' -ForEach @(
         'salesforce-leads.csv', 'salesforce-contacts.csv', 'salesforce-contacts-dataloader.csv', 'salesforce-accounts.csv',
         'hubspot-contacts.csv', 'hubspot-companies.csv', 'dynamics-leads.csv', 'marketo-leads.csv', 'zoho-leads.csv',
         'pardot-prospects.csv', 'pipedrive-persons.csv', 'apollo-contacts.csv', 'zoominfo-contacts.csv', 'outreach-prospects.csv',
         'salesloft-people.csv') {
         $file = $_
         $rows = Import-Csv (Join-Path $fixtures $file)
-        $DebugPreference = 'Continue'
-        $all = $rows | Invoke-LeadspaceEnrichment -SummaryVariable summary -Verbose 5>&1 4>&1 3>&1
-        $DebugPreference = 'SilentlyContinue'
+        $all = $rows | Invoke-LeadspaceEnrichment -SummaryVariable summary -Verbose 4>&1 3>&1
         $results = @($all | Where-Object { $_ -is [Leadspace.Model.EnrichmentResult] })
         $results.Count | Should -Be $rows.Count
         $results.Status | Should -Not -Contain 'Invalid'
-        $bodies = @($all | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object { ($_.Message -replace '^Row \d+ request body: ', '') | ConvertFrom-Json })
-        $bodies.Count | Should -Be $rows.Count
+        # What went on the wire, as the simulator recorded it; calls run concurrently, so each body is found by its
+        # row's external id (every fixture has one).
+        $received = @(Get-LeadspaceSimulatorRequest -Simulator $sim)
+        $received.Count | Should -Be $rows.Count
+        $idColumn = $expected[$file]['external_id']
+        $bodies = @(foreach ($row in $rows) {
+            $found = @($received | Where-Object external_id -eq $row.$idColumn)
+            $found.Count | Should -Be 1 -Because "$file sent the row with id '$($row.$idColumn)' once"
+            $found[0]
+        })
         for ($i = 0; $i -lt $rows.Count; $i++) {
             foreach ($field in $expected[$file].Keys) {
                 Get-Path $bodies[$i] $field | Should -Be $rows[$i].($expected[$file][$field]) -Because "$file row $($i + 1): $field comes from '$($expected[$file][$field])'"

@@ -178,5 +178,17 @@ function Get-LeadspaceSimulatorStats {
     (Invoke-WebRequest -Uri "$($Simulator.BaseUri)/__stats" -Method Get -UseBasicParsing).Content | ConvertFrom-Json -AsHashtable
 }
 
-Export-ModuleMember -Function Start-LeadspaceSimulator, Stop-LeadspaceSimulator, Reset-LeadspaceSimulator,
+function Get-LeadspaceSimulatorRequest {
+    <#
+    .SYNOPSIS
+    GET /__requests: the enrichment request bodies the simulator received (the most recent 10,000, since the last
+    reset), oldest first, as objects.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Simulator)
+    (Invoke-WebRequest -Uri "$($Simulator.BaseUri)/__requests" -Method Get -UseBasicParsing).Content | ConvertFrom-Json -NoEnumerate |
+        ForEach-Object { $_ }
+}
+
+Export-ModuleMember -Function Get-LeadspaceSimulatorRequest, Start-LeadspaceSimulator, Stop-LeadspaceSimulator, Reset-LeadspaceSimulator,
     Set-LeadspaceSimulatorConfig, Get-LeadspaceSimulatorStats
