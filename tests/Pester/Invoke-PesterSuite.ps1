@@ -6,9 +6,10 @@
 .DESCRIPTION
     The test files are independent (each starts its own simulators, stores and child processes on free ports, and
     works in its own temporary folders) and mostly wait on simulated latency, so they run in parallel: one fresh pwsh
-    per file, at most -Workers at a time, the longest files first. The three longest files are cut in shards (their
+    per file, at most -Workers at a time, the longest files first. The two longest files are cut in shards (their
     tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
-    the end. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
+    the end. RateLimitStore.Tests.ps1 (fleets of processes and a store killed mid-run, measured per second) runs
+    alone, after every other part has ended. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
     file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
     summary (crashed, killed, lost) counts as a failure, never as a pass.
 #>
@@ -84,34 +85,38 @@ if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join 
 $weight = @{ 'Runbook.Tests.ps1' = 90; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 70; 'Invoke.Tests.ps1' = 25
     'Connect.Tests.ps1' = 12; 'HelpExamples.Tests.ps1' = 9; 'Output.Tests.ps1' = 6; 'Package.Tests.ps1' = 5 }
 # Shards per file: the tests (It blocks, by line) are dealt out in turn, so the long ones land in different shards.
-$shards = @{ 'Runbook.Tests.ps1' = 2; 'RateLimitStore.Tests.ps1' = 3; 'Journal.Tests.ps1' = 2 }
+$shards = @{ 'Runbook.Tests.ps1' = 2; 'Journal.Tests.ps1' = 2 }
+# Files that run alone, after every other part has ended: the store's fleet tests count grants per second across three
+# processes and a store killed and restarted mid-run, which a CPU shared with other parts would turn into timing.
+$alone = @('RateLimitStore.Tests.ps1')
 $units = foreach ($file in $files) {
     $leaf = Split-Path -Leaf $file
     $w = if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { 1 }
     $name = [IO.Path]::GetFileNameWithoutExtension($file)
     $count = if ($shards.ContainsKey($leaf)) { $shards[$leaf] } else { 1 }
-    if ($count -le 1) { [pscustomobject]@{ File = $file; Name = $name; Line = ''; Weight = $w }; continue }
+    if ($count -le 1) { [pscustomobject]@{ File = $file; Name = $name; Line = ''; Weight = $w; Alone = $leaf -in $alone }; continue }
     $ast = [Management.Automation.Language.Parser]::ParseFile($file, [ref] $null, [ref] $null)
     $lines = @($ast.FindAll({ param($a) $a -is [Management.Automation.Language.CommandAst] -and $a.GetCommandName() -eq 'It' }, $true) |
         ForEach-Object { $_.Extent.StartLineNumber } | Sort-Object)
     for ($k = 0; $k -lt $count; $k++) {
         $mine = @(for ($i = $k; $i -lt $lines.Count; $i += $count) { "${file}:$($lines[$i])" })
-        if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count } }
+        if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count; Alone = $leaf -in $alone } }
     }
 }
 $queue = [Collections.Generic.Queue[object]]::new()
-$units | Sort-Object Weight -Descending | ForEach-Object { $queue.Enqueue($_) }
+$aloneQueue = [Collections.Generic.Queue[object]]::new()
+$units | Sort-Object Weight -Descending | ForEach-Object { if ($_.Alone) { $aloneQueue.Enqueue($_) } else { $queue.Enqueue($_) } }
 
 $process = [Environment]::ProcessPath
 $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
 $running = [Collections.Generic.List[object]]::new()
 $done = [Collections.Generic.List[object]]::new()
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh." -ForegroundColor Cyan
+Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh; then $($aloneQueue.Count) alone ($($alone -join ', '))." -ForegroundColor Cyan
 try {
-    while ($queue.Count -gt 0 -or $running.Count -gt 0) {
-        while ($queue.Count -gt 0 -and $running.Count -lt $Workers) {
-            $unit = $queue.Dequeue()
+    while ($queue.Count -gt 0 -or $aloneQueue.Count -gt 0 -or $running.Count -gt 0) {
+        while (($queue.Count -gt 0 -and $running.Count -lt $Workers) -or ($queue.Count -eq 0 -and $running.Count -eq 0 -and $aloneQueue.Count -gt 0)) {
+            $unit = if ($queue.Count -gt 0) { $queue.Dequeue() } else { $aloneQueue.Dequeue() }
             $file = $unit.File
             $name = $unit.Name
             $summary = Join-Path $ResultDirectory "$name.json"
