@@ -1,8 +1,6 @@
 using Leadspace.Auth;
 using Leadspace.Http;
 using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 using Leadspace.Engine;
 using Leadspace.Mapping;
 using Leadspace.Model;

@@ -1,9 +1,4 @@
 using System.Text;
-using Leadspace.Auth;
-using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 using Leadspace.Journal;
 using Xunit;
 

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text;
 using Leadspace.Auth;
 using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
 using Leadspace.Resilience;
 using Leadspace.Engine;
 using Leadspace.Model;

@@ -1,7 +1,4 @@
-using Leadspace.Auth;
 using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
 using Leadspace.Resilience;
 using Leadspace.Commands;
 using Leadspace.Engine;

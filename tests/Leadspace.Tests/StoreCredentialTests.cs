@@ -2,7 +2,6 @@ using Leadspace.Auth;
 using Leadspace.Http;
 using Leadspace.RateLimiting;
 using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 using Leadspace.Session;
 using Xunit;
 

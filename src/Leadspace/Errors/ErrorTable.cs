@@ -1,9 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using Leadspace.Auth;
-using Leadspace.Http;
-using Leadspace.RateLimiting;
 using Leadspace.RateLimiting.Shared;
 using Leadspace.Resilience;
 using Leadspace.Engine;

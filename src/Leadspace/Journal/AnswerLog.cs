@@ -4,11 +4,6 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
-using Leadspace.Auth;
-using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 using Leadspace.Model;
 
 namespace Leadspace.Journal

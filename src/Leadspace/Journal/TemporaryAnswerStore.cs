@@ -1,9 +1,4 @@
 using System;
-using Leadspace.Auth;
-using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 
 namespace Leadspace.Journal
 {

@@ -1,10 +1,7 @@
 using System;
 using System.Collections.Generic;
-using Leadspace.Auth;
 using Leadspace.Http;
 using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
-using Leadspace.Resilience;
 using Leadspace.Session;
 
 namespace Leadspace.Run

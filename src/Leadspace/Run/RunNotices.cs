@@ -1,9 +1,5 @@
 using System;
 using System.Collections.Generic;
-using Leadspace.Auth;
-using Leadspace.Http;
-using Leadspace.RateLimiting;
-using Leadspace.RateLimiting.Shared;
 using Leadspace.Resilience;
 using Leadspace.Mapping;
 using Leadspace.Model;
