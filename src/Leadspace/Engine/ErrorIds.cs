@@ -26,6 +26,7 @@ namespace Leadspace.Engine
         public const string Unauthorized = "LeadspaceUnauthorized";
         public const string ProxyAuthenticationRequired = "LeadspaceProxyAuthenticationRequired";
         public const string CreditsExhausted = "LeadspaceCreditsExhausted";
+        public const string BudgetExhausted = "LeadspaceBudgetExhausted";
         public const string BadRequest = "LeadspaceBadRequest";
         public const string HttpError = "LeadspaceHttpError";
         public const string InvalidResponse = "LeadspaceInvalidResponse";

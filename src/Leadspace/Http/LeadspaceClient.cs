@@ -57,6 +57,9 @@ namespace Leadspace.Http
         /// <summary>Sends of the same request in earlier runs that may have been charged without an answer: they
         /// count against -MaxAmbiguousRetries.</summary>
         public int PriorPossibleCharges { get; set; }
+        /// <summary>The credit budget(s) of the run (-MaxCredits, the connection's -CreditBudget): one credit is
+        /// reserved before each attempt's rate grant and settled by the attempt's outcome; null for none.</summary>
+        public Budget.CreditBudget? Budget { get; set; }
     }
 
     /// <summary>Something that makes enrichment calls (the HTTP client, or a fake in tests).</summary>
@@ -265,8 +268,10 @@ namespace Leadspace.Http
             string token;
             bool slot = false, granted = false;
             long grantedAt = 0;
+            Budget.CreditReservation? reservation = null;
             void Release()
             {
+                reservation?.Settle(Budget.CreditSettlement.NotCharged); // not sent: the credit goes back
                 if (slot) { slot = false; _concurrency.Release(); }
                 if (granted) { granted = false; Interlocked.Decrement(ref _active); }
             }
@@ -275,6 +280,20 @@ namespace Leadspace.Http
                 await _concurrency.WaitAsync(stopOrAbort).ConfigureAwait(false);
                 slot = true;
                 token = await Tokens.GetTokenAsync(stopOrAbort).ConfigureAwait(false);
+                if (context.Budget != null)
+                {
+                    // A credit before the rate grant: a spent budget costs no grant, and the gate's spacing stays the
+                    // spacing on the wire.
+                    var answer = await context.Budget.ReserveAsync(stopOrAbort).ConfigureAwait(false);
+                    if (!answer.Granted)
+                    {
+                        Release();
+                        result.Failure = FailureKind.BudgetExhausted;
+                        result.Message = "Not sent: " + answer.Message + " (no credit spent).";
+                        return (Next.Done, null);
+                    }
+                    reservation = answer.Reservation;
+                }
                 await Gate.WaitAsync(stopOrAbort, () => { granted = true; return GrantAndProbeConnection(); }).ConfigureAwait(false);
                 grantedAt = _time.GetTimestamp();
                 // The wait may have outlived the token (OAuth): take the current one, without delaying the send
@@ -338,7 +357,9 @@ namespace Leadspace.Http
                 }
             }
 
-            // 3. The request: headers and body within the timeout.
+            // 3. The request: headers and body within the timeout. From here the reservation is settled by the outcome.
+            var sending = reservation;
+            reservation = null;
             bool sentBefore = result.Sent;
             result.Attempts++;
             result.Sent = true;
@@ -406,6 +427,11 @@ namespace Leadspace.Http
             {
                 Statistics.LeaveFlight();
                 Release();
+                // Charged (2xx), kept (the call may have been charged: timeouts, 502/504, a lost connection, Ctrl+C on
+                // the wire) or given back (an answer that proves no charge; a refused connection).
+                sending?.Settle(Budget.CreditBudget.SettlementFor(
+                    result.Failure != FailureKind.ConnectFailed || status != 0, status,
+                    status != 0 ? FailureTable.Classify(status) : result.Failure == FailureKind.None ? FailureKind.ConnectionLost : result.Failure));
             }
 
             Statistics.Answer(status, _time.GetElapsedTime(attemptStarted));

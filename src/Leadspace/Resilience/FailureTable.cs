@@ -54,6 +54,9 @@ namespace Leadspace.Resilience
         /// credentials, or refused the ones given. Nothing reached Leadspace. (Last, so that the
         /// numbers of the kinds before it stay as they were.)</summary>
         ProxyAuthenticationRequired,
+        /// <summary>The credit budget (the run's -MaxCredits, the connection's -CreditBudget) allows no further call:
+        /// not sent, no credit spent. Not fatal: rows the journal or an identical row can answer still are.</summary>
+        BudgetExhausted,
     }
 
     /// <summary>What one <see cref="FailureKind"/> means for the call, the run and the user.</summary>
@@ -150,6 +153,9 @@ namespace Leadspace.Resilience
             new FailureSemantics(FailureKind.CreditsExhausted, false, false, true, ErrorIds.CreditsExhausted, (int)ErrorCategory.QuotaExceeded,
                 "427: the program has no credits left, or the program id is invalid; the run stopped.",
                 "Ask your Customer Success Manager or support@leadspace.com for credits (or check the program id), then resend the rows that were not sent."),
+            new FailureSemantics(FailureKind.BudgetExhausted, false, false, false, ErrorIds.BudgetExhausted, (int)ErrorCategory.QuotaExceeded,
+                "The credit budget (Invoke-LeadspaceEnrichment -MaxCredits, or Connect-Leadspace -CreditBudget for the period) allows no further call: the row was not sent and cost nothing.",
+                "Raise -MaxCredits (or wait for the next budget period, Get-LeadspaceRateStatus shows it), then rerun with the same -CheckpointPath: answered rows are not paid again."),
             new FailureSemantics(FailureKind.BadRequest, false, false, false, ErrorIds.BadRequest, (int)ErrorCategory.InvalidArgument,
                 "400: Leadspace found the input insufficient or the JSON invalid.",
                 "Check the row's values (see the message) and map other columns with -PropertyMap."),
