@@ -33,6 +33,9 @@ namespace Leadspace.Run
         public IRateGate? Gate { get; set; }
         /// <summary>Calls per second and calls in flight, for progress; null for none.</summary>
         public ClientStatistics? Statistics { get; set; }
+        /// <summary>The connection's credit budget (Connect-Leadspace -CreditBudget, kept in the process or the store);
+        /// null for none. A run reserves from it and from its own -MaxCredits.</summary>
+        public Budget.CreditBudget? Budget { get; set; }
 
         public static RunConnection From(LeadspaceConnection connection) => new RunConnection(connection.Client)
         {
