@@ -16,9 +16,10 @@ namespace Leadspace.RateLimitStore
 
     /// <summary>
     /// The program's shared rate state in Redis (or Garnet): three keys per program, all under one Redis Cluster hash
-    /// tag, each expiring by itself two minutes after its last use. Every operation is one Lua script (Scripts/*.lua),
+    /// tag, each expiring by itself two minutes after its last use; and, with a credit budget, one record per program and
+    /// kind of period (…:budget:day|week|month) that expires one period length after its current period ends. Every operation is one Lua script (Scripts/*.lua),
     /// run atomically and timed by the server's TIME. Commands used: EVAL/EVALSHA, TIME, HMGET, HSET (several fields),
-    /// ZADD, ZCARD, ZCOUNT, ZRANGE … WITHSCORES, ZREMRANGEBYSCORE, ZREM, PEXPIRE, PING — Redis 6.2+ and Garnet
+    /// ZADD, ZCARD, ZCOUNT, ZRANGE … WITHSCORES, ZREMRANGEBYSCORE, ZREM, PEXPIRE, HGET, HDEL, PING — Redis 6.2+ and Garnet
     /// (--lua --lua-transaction-mode) both have them.
     /// </summary>
     public sealed class RedisRateLimitStore : IRateLimitStore
@@ -29,6 +30,9 @@ namespace Leadspace.RateLimitStore
         internal static readonly string ReserveScript = Script("state.lua") + "\n" + Script("reserve.lua");
         internal static readonly string PenalizeScript = Script("state.lua") + "\n" + Script("penalize.lua");
         internal static readonly string StatusScript = Script("state.lua") + "\n" + Script("status.lua");
+        internal static readonly string BudgetReserveScript = Script("state.lua") + "\n" + Script("budget.lua") + "\n" + Script("budget_reserve.lua");
+        internal static readonly string BudgetSettleScript = Script("state.lua") + "\n" + Script("budget.lua") + "\n" + Script("budget_settle.lua");
+        internal static readonly string BudgetStatusScript = Script("state.lua") + "\n" + Script("budget.lua") + "\n" + Script("budget_status.lua");
 
         private readonly ConnectionMultiplexer _connection;
         private readonly IDatabase _db;
@@ -193,6 +197,59 @@ namespace Leadspace.RateLimitStore
                 throw Failure(ex);
             }
         }
+
+        public async Task<StoreStatus> ReserveCreditAsync(string programKey, string period, long limit, string reservation)
+            => Budget(await Run(BudgetReserveScript, BudgetKeys(programKey, period, out var kind, out var offset),
+                new RedisValue[] { kind, offset, limit, reservation }).ConfigureAwait(false));
+
+        public async Task<StoreStatus> SettleCreditAsync(string programKey, string period, string reservation, bool charged)
+            => Budget(await Run(BudgetSettleScript, BudgetKeys(programKey, period, out var kind, out var offset),
+                new RedisValue[] { kind, offset, reservation, charged ? 1 : 0 }).ConfigureAwait(false));
+
+        public async Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit)
+            => Budget(await Run(BudgetStatusScript, BudgetKeys(programKey, period, out var kind, out var offset),
+                new RedisValue[] { kind, offset, Math.Max(0, limit) }).ConfigureAwait(false));
+
+        /// <summary>The budget record of a program for a kind of period, and the script's period arguments: "Day", "Week",
+        /// "Month", or (tests) "Seconds:n", each optionally followed by "@s" (the store's clock shifted by s seconds).</summary>
+        internal static RedisKey[] BudgetKeys(string programKey, string period, out string kind, out long offset)
+        {
+            var spec = period ?? string.Empty;
+            offset = 0;
+            int at = spec.IndexOf('@');
+            if (at >= 0)
+            {
+                offset = long.Parse(spec.Substring(at + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                spec = spec.Substring(0, at);
+            }
+            if (spec.StartsWith("Seconds:", StringComparison.OrdinalIgnoreCase))
+            {
+                var seconds = long.Parse(spec.Substring("Seconds:".Length), NumberStyles.None, CultureInfo.InvariantCulture);
+                if (seconds < 1) throw new ArgumentOutOfRangeException(nameof(period), "A budget period lasts at least a second.");
+                kind = "s" + seconds.ToString(CultureInfo.InvariantCulture);
+            }
+            else if (spec.Equals("Day", StringComparison.OrdinalIgnoreCase) || spec.Equals("Week", StringComparison.OrdinalIgnoreCase) || spec.Equals("Month", StringComparison.OrdinalIgnoreCase))
+            {
+                kind = spec.ToLowerInvariant();
+            }
+            else
+            {
+                throw new ArgumentOutOfRangeException(nameof(period), $"'{period}' is not a budget period (Day, Week or Month).");
+            }
+            return new RedisKey[] { programKey + ":budget:" + kind };
+        }
+
+        private static StoreStatus Budget(RedisResult[] r) => new StoreStatus
+        {
+            BudgetGranted = (long)r[0] == 1,
+            BudgetSettled = (long)r[0] == 1,
+            BudgetPeriodStart = (long)r[1],
+            BudgetPeriodEnd = (long)r[2],
+            BudgetLimit = (long)r[3],
+            BudgetSpent = (long)r[4],
+            BudgetReserved = (long)r[5],
+            BudgetPreviousLimit = (long)r[6],
+        };
 
         private async Task<RedisResult[]> Run(string script, RedisKey[] keys, RedisValue[] values)
         {

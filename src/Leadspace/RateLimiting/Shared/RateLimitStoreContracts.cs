@@ -42,6 +42,25 @@ namespace Leadspace.RateLimiting.Shared
 
         /// <summary>Answers when the store is reachable again (used to rejoin after a fallback).</summary>
         Task PingAsync();
+
+        // The program's credit budget (Connect-Leadspace -CreditBudget): one record per program and kind of period,
+        // holding the current period (computed on the store from its own clock) and the previous one. Every operation is
+        // one atomic step. <c>period</c> is "Day", "Week" or "Month" (UTC calendar periods); tests may pass "Seconds:n"
+        // (periods of n seconds) and append "@s" (the store's clock shifted by s seconds). The answer is a
+        // <see cref="StoreStatus"/> whose Budget* members are filled.
+
+        /// <summary>Reserves one credit of the current period for <paramref name="reservation"/> (a unique name) when
+        /// spent + reserved is below the limit. <paramref name="limit"/> is this process's budget: the store keeps the
+        /// lowest asked for (this period, or the last period used) and applies it to everyone.</summary>
+        Task<StoreStatus> ReserveCreditAsync(string programKey, string period, long limit, string reservation);
+
+        /// <summary>Ends a reservation (once: a repeated settlement does nothing): <paramref name="charged"/> spends the
+        /// credit in the period it was reserved in, otherwise it is given back.</summary>
+        Task<StoreStatus> SettleCreditAsync(string programKey, string period, string reservation, bool charged);
+
+        /// <summary>The budget of the current period; a <paramref name="limit"/> above 0 is also recorded (the lowest wins),
+        /// as a connect does.</summary>
+        Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit);
     }
 
     public sealed class StoreReservationRequest
@@ -99,6 +118,22 @@ namespace Leadspace.RateLimiting.Shared
         public TimeSpan Paused { get; set; }
         /// <summary>The program's stored limit (0 = none stored yet).</summary>
         public double Limit { get; set; }
+
+        /// <summary>A credit reservation was granted (budget operations only).</summary>
+        public bool BudgetGranted { get; set; }
+        /// <summary>A settlement found its reservation (false: settled before, or its record expired).</summary>
+        public bool BudgetSettled { get; set; }
+        /// <summary>Start and end of the current budget period, in seconds since the Unix epoch on the store's clock.</summary>
+        public long BudgetPeriodStart { get; set; }
+        public long BudgetPeriodEnd { get; set; }
+        /// <summary>The program's budget for the period: the lowest any process asked for (0 = none recorded).</summary>
+        public long BudgetLimit { get; set; }
+        /// <summary>The limit before this operation (a connect that lowered it).</summary>
+        public long BudgetPreviousLimit { get; set; }
+        /// <summary>Credits spent in the period (charged, or kept because the call may have been charged).</summary>
+        public long BudgetSpent { get; set; }
+        /// <summary>Credits reserved by calls on the wire in any process (and by processes that died while calling).</summary>
+        public long BudgetReserved { get; set; }
     }
 
     public enum RateLimitStoreFailure
