@@ -44,6 +44,9 @@ public class SharedRateGateTests
 
         public Task ReleaseAsync(string programKey, string member) { Released.Add(member); return Task.CompletedTask; }
 
+        public Task<StoreStatus> ReserveCreditAsync(string programKey, string period, long limit, string reservation) => throw new NotSupportedException("no budget here");
+        public Task<StoreStatus> SettleCreditAsync(string programKey, string period, string reservation, bool charged) => throw new NotSupportedException("no budget here");
+        public Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit) => throw new NotSupportedException("no budget here");
         public Task PingAsync()
         {
             Pings++;

@@ -124,6 +124,9 @@ public class StoreCredentialTests
         public Task<StoreStatus> GetStatusAsync(string programKey, TimeSpan window) => Task.FromResult(new StoreStatus { Processes = 0 });
         public Task ReleaseAsync(string programKey, string member) => Task.CompletedTask;
         public Task PingAsync() => Task.CompletedTask;
+        public Task<StoreStatus> ReserveCreditAsync(string programKey, string period, long limit, string reservation) => throw new NotSupportedException("no budget here");
+        public Task<StoreStatus> SettleCreditAsync(string programKey, string period, string reservation, bool charged) => throw new NotSupportedException("no budget here");
+        public Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit) => throw new NotSupportedException("no budget here");
         public void Dispose() { }
     }
 

@@ -108,6 +108,19 @@ namespace Leadspace.Commands
         [Credential]
         public PSCredential? RateLimitStoreCredential { get; set; }
 
+        /// <summary>The credits the program may spend per -BudgetPeriod (UTC calendar periods), whatever runs, runbooks and
+        /// processes spend it: kept in this process, or with -RateLimitStore in the store for every process and machine of
+        /// the program. The lowest budget asked for wins. Default: $env:LEADSPACE_CREDIT_BUDGET; none = no program budget.</summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long CreditBudget { get; set; }
+
+        /// <summary>The period of -CreditBudget: Day (from 00:00 UTC), Week (ISO, from Monday 00:00 UTC) or Month (from the
+        /// 1st, 00:00 UTC). Default: $env:LEADSPACE_BUDGET_PERIOD, else Day.</summary>
+        [Parameter]
+        [ValidateSet("Day", "Week", "Month", IgnoreCase = true)]
+        public string? BudgetPeriod { get; set; }
+
         /// <summary>The largest answer read, in MB (enrichment and OAuth answers); a larger answer fails its row.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
@@ -149,6 +162,8 @@ namespace Leadspace.Commands
                 RateLimitStoreUser = RateLimitStoreCredential?.UserName,
                 RateLimitStorePassword = RateLimitStoreCredential?.Password,
                 Token = Token,
+                CreditBudget = MyInvocation.BoundParameters.ContainsKey(nameof(CreditBudget)) ? CreditBudget : (long?)null,
+                BudgetPeriod = BudgetPeriod,
                 Settings = new ConnectionSettings
                 {
                     RequestsPerSecond = RequestsPerSecond,
@@ -211,10 +226,14 @@ namespace Leadspace.Commands
             {
                 WriteWarning($"Program '{connection.ProgramId ?? "(token)"}' was limited to {before} calls/s by an earlier connection in this process; every connection of it now shares {connection.RequestsPerSecond} calls/s.");
             }
+            if (outcome.BudgetWarning != null) WriteWarning(outcome.BudgetWarning);
             WriteVerbose($"Connected to {connection.BaseUri} as program '{connection.ProgramId ?? "(not given)"}' ({connection.AuthMethod}); {connection.RequestsPerSecond} calls/s, {connection.MaxConcurrency} in flight, timeout {TimeoutSec} s, {MaxAttempts} attempts. No credit was spent.");
             if (connection.Proxy != null) WriteVerbose($"Every call, and every OAuth token call, goes through the proxy {connection.Proxy}.");
             else if (NoProxy) WriteVerbose("Calls connect directly: the environment's and the system's proxy settings are ignored (-NoProxy).");
             if (connection.Client.Settings.RateLimitStore != null) WriteVerbose(RateLimitStoreErrors.Describe(connection.Gate));
+            if (connection.Budget?.Snapshot() is Budget.BudgetSnapshot budget)
+                WriteVerbose($"Credit budget: {budget.Limit} credit(s) per {Budget.BudgetPeriods.Noun(budget.Period)} (UTC; this one since {budget.PeriodStart:yyyy-MM-dd HH:mm} UTC), {budget.Spent} spent, kept in the "
+                    + (budget.KeptIn == "Store" ? "rate limit store (every process of the program)" : "process") + ".");
             if (PassThru) WriteObject(connection);
         }
     }

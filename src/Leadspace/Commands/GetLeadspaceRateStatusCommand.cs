@@ -34,7 +34,7 @@ namespace Leadspace.Commands
         {
             var s = c.Client.Statistics;
             var gate = c.Gate.Snapshot();
-            return new RateStatus
+            var status = new RateStatus
             {
                 ConnectionId = c.Id,
                 ProgramId = c.ProgramId,
@@ -63,8 +63,10 @@ namespace Leadspace.Commands
                 StoreRoundTripMs = gate.StoreRoundTripMs,
                 Fallbacks = gate.Fallbacks,
                 FallbackRate = gate.FallbackRate.HasValue ? System.Math.Round(gate.FallbackRate.Value, 2) : (double?)null,
-                LastStoreError = gate.LastStoreError,
+                LastStoreError = gate.LastStoreError ?? (c.Budget as Budget.SharedCreditBudget)?.LastError,
             };
+            status.SetBudget(c.Budget?.Snapshot());
+            return status;
         }
     }
 }

@@ -50,6 +50,31 @@ namespace Leadspace.Model
         /// <summary>The local rate used while the store does not answer.</summary>
         public double? FallbackRate { get; set; }
         public string? LastStoreError { get; set; }
+        /// <summary>The program's credit budget (Connect-Leadspace -CreditBudget): its period, Day, Week or Month (null: no budget).</summary>
+        public string? BudgetPeriod { get; set; }
+        /// <summary>Start of the budget's current period (UTC).</summary>
+        public DateTimeOffset? BudgetPeriodStart { get; set; }
+        /// <summary>The budget in force: the lowest any connection of the program asked for (in the store: any process).</summary>
+        public long? BudgetLimit { get; set; }
+        /// <summary>Credits spent this period: charged, or kept because the call may have been charged.</summary>
+        public long? BudgetSpent { get; set; }
+        /// <summary>Credits reserved by calls on the wire now (with a store: in every process).</summary>
+        public long? BudgetReserved { get; set; }
+        public long? BudgetLeft { get; set; }
+        /// <summary><c>Process</c> (this process only) or <c>Store</c> (the rate limit store: every process of the program); null without a budget.</summary>
+        public string? BudgetKeptIn { get; set; }
+
+        /// <summary>Fills the Budget* properties from the connection's budget (all null without one).</summary>
+        internal void SetBudget(Budget.BudgetSnapshot? budget)
+        {
+            BudgetPeriod = budget?.Period.ToString();
+            BudgetPeriodStart = budget?.PeriodStart;
+            BudgetLimit = budget?.Limit;
+            BudgetSpent = budget?.Spent;
+            BudgetReserved = budget?.Reserved;
+            BudgetLeft = budget?.Left;
+            BudgetKeptIn = budget?.KeptIn;
+        }
 
         /// <summary>AnswersByStatus as text, e.g. "200=980; 429=2".</summary>
         public string AnswersByStatusText => string.Join("; ", AnswersByStatus.Select(kv => kv.Key + "=" + kv.Value));

@@ -52,6 +52,7 @@ namespace Leadspace.Run
             BeginRun = connection.BeginRun,
             Gate = connection.Gate,
             Statistics = connection.Client.Statistics,
+            Budget = connection.Budget,
         };
     }
 }

@@ -40,13 +40,22 @@ namespace Leadspace.Session
         public string? RateLimitStoreUser { get; set; }
         public SecureString? RateLimitStorePassword { get; set; }
         public ConnectionSettings Settings { get; set; } = new ConnectionSettings();
+        /// <summary>-CreditBudget (null: not given, then $env:LEADSPACE_CREDIT_BUDGET).</summary>
+        public long? CreditBudget { get; set; }
+        /// <summary>-BudgetPeriod (null: not given, then $env:LEADSPACE_BUDGET_PERIOD, else Day).</summary>
+        public string? BudgetPeriod { get; set; }
     }
 
     /// <summary>The connection made, and what the user should be told about it.</summary>
     internal sealed class ConnectionOutcome
     {
-        internal ConnectionOutcome(LeadspaceConnection connection, double? replacedRate) { Connection = connection; ReplacedRate = replacedRate; }
+        internal ConnectionOutcome(LeadspaceConnection connection, double? replacedRate, string? budgetWarning = null)
+        {
+            Connection = connection; ReplacedRate = replacedRate; BudgetWarning = budgetWarning;
+        }
         public LeadspaceConnection Connection { get; }
+        /// <summary>Which credit budget applies when it is not the one asked for, or that this connect lowered it.</summary>
+        public string? BudgetWarning { get; }
         /// <summary>When this connect changed the limit of a program that other connections already used: the old limit.</summary>
         public double? ReplacedRate { get; }
     }
@@ -63,12 +72,15 @@ namespace Leadspace.Session
         public const string ProgramIdVariable = "LEADSPACE_PROGRAM_ID";
         public const string OAuthSecretVariable = "LEADSPACE_OAUTH_SECRET";
         public const string BaseUriVariable = "LEADSPACE_BASE_URI";
+        public const string CreditBudgetVariable = "LEADSPACE_CREDIT_BUDGET";
+        public const string BudgetPeriodVariable = "LEADSPACE_BUDGET_PERIOD";
 
         public static ConnectionOutcome Open(ConnectionRequest request, Func<string, string?> environment, CancellationToken cancellationToken,
             Func<HttpMessageHandler>? handler = null, Action<string>? warn = null)
         {
             var settings = request.Settings;
             PrepareStore(request, environment, warn);
+            var (budget, period) = ResolveBudget(request, environment);
             settings.BaseUri = request.BaseUri ?? FromEnvironmentUri(environment) ?? ConnectionSettings.DefaultBaseUri;
             try
             {
@@ -142,10 +154,56 @@ namespace Leadspace.Session
                 throw;
             }
 
+            // The program's credit budget (the lowest asked for wins), once the connection is known to be good.
+            Budget.BudgetLease? lease = null;
+            if (budget != null)
+            {
+                try
+                {
+                    lease = Budget.BudgetRegistry.Acquire(identity, gate, budget.Value, period);
+                }
+                catch
+                {
+                    client.Dispose();
+                    RateGateRegistry.Release(identity);
+                    throw;
+                }
+            }
+
             // Only a connection that is known to be good may change the program's live limit.
             var before = RateGateRegistry.Commit(gate, settings.RequestsPerSecond);
-            var connection = new LeadspaceConnection(client, oauth ? "OAuth" : "PerpetualToken", identity);
-            return new ConnectionOutcome(connection, !created && before != settings.RequestsPerSecond ? before : (double?)null);
+            var connection = new LeadspaceConnection(client, oauth ? "OAuth" : "PerpetualToken", identity, lease);
+            return new ConnectionOutcome(connection, !created && before != settings.RequestsPerSecond ? before : (double?)null, lease?.Warning);
+        }
+
+        /// <summary>The credit budget and its period: the parameters, else $env:LEADSPACE_CREDIT_BUDGET and
+        /// $env:LEADSPACE_BUDGET_PERIOD; the period defaults to Day. Null: no budget.</summary>
+        internal static (long? Budget, Budget.BudgetPeriod Period) ResolveBudget(ConnectionRequest request, Func<string, string?> environment)
+        {
+            long? budget = request.CreditBudget;
+            if (budget == null)
+            {
+                var text = Blank(environment(CreditBudgetVariable));
+                if (text != null)
+                {
+                    if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                        throw new LeadspaceConnectException(ErrorTable.InvalidConnectionSetting, $"${CreditBudgetVariable} is '{text}': it must be a whole number of credits (0 or more).",
+                            $"Set ${CreditBudgetVariable} to the credits the program may spend per period, e.g. 5000, or remove it.");
+                    budget = parsed;
+                }
+            }
+            var periodText = Blank(request.BudgetPeriod) ?? Blank(environment(BudgetPeriodVariable));
+            var period = Budget.BudgetPeriod.Day;
+            if (periodText != null)
+            {
+                if (!Enum.TryParse(periodText, true, out period) || period == Budget.BudgetPeriod.None || !Enum.IsDefined(typeof(Budget.BudgetPeriod), period) || char.IsDigit(periodText[0]))
+                    throw new LeadspaceConnectException(ErrorTable.InvalidConnectionSetting,
+                        (request.BudgetPeriod != null ? "-BudgetPeriod" : "$" + BudgetPeriodVariable) + $" is '{periodText}': it must be Day, Week or Month (UTC calendar periods).");
+                if (budget == null)
+                    throw new LeadspaceConnectException(ErrorTable.InvalidConnectionSetting,
+                        (request.BudgetPeriod != null ? "-BudgetPeriod" : "$" + BudgetPeriodVariable) + $" needs a budget: pass -CreditBudget or set ${CreditBudgetVariable}.");
+            }
+            return (budget, period);
         }
 
         /// <summary>

@@ -23,8 +23,11 @@ namespace Leadspace.Session
         private int _runs;
         private bool _closed, _released;
 
-        internal LeadspaceConnection(LeadspaceClient client, string authMethod, ProgramIdentity identity)
+        private readonly Leadspace.Budget.BudgetLease? _budget;
+
+        internal LeadspaceConnection(LeadspaceClient client, string authMethod, ProgramIdentity identity, Leadspace.Budget.BudgetLease? budget = null)
         {
+            _budget = budget;
             Id = Interlocked.Increment(ref _counter);
             Client = client;
             AuthMethod = authMethod;
@@ -57,6 +60,11 @@ namespace Leadspace.Session
         public bool NoProxy => Client.Settings.NoProxy;
         /// <summary>The largest answer read, in MB.</summary>
         public double MaxResponseSizeMB => Client.Settings.MaxResponseBytes / (1024.0 * 1024);
+        /// <summary>The program's credit budget this connection asked for (Connect-Leadspace -CreditBudget); null = none.
+        /// The lowest budget asked for applies (see Get-LeadspaceRateStatus).</summary>
+        public long? CreditBudget => _budget?.Asked;
+        /// <summary>The budget's period: Day, Week or Month (UTC calendar periods); null without a budget.</summary>
+        public string? BudgetPeriod => _budget?.Period.ToString();
         /// <summary>True once disconnected: no new run may use it (runs already going finish).</summary>
         public bool IsDisposed { get { lock (_lock) return _closed; } }
         /// <summary>Runs using the connection right now.</summary>
@@ -67,6 +75,9 @@ namespace Leadspace.Session
 
         internal LeadspaceClient Client { get; }
         internal IRateGate Gate => Client.Gate;
+
+        /// <summary>The program's credit budget (kept in the process or the store); null = none.</summary>
+        internal Leadspace.Budget.CreditBudget? Budget => _budget?.Budget;
 
         /// <summary>The one normalised identity of the program: the key of its rate gate.</summary>
         internal ProgramIdentity Identity => _identity;
@@ -112,6 +123,7 @@ namespace Leadspace.Session
         private void ReleaseResources()
         {
             Client.Dispose();
+            _budget?.Dispose();
             RateGateRegistry.Release(_identity);
         }
 

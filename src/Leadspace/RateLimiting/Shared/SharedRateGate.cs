@@ -120,6 +120,15 @@ namespace Leadspace.RateLimiting.Shared
         /// <summary>How this process appears among the store's "processes in the last minute".</summary>
         public string ProcessId { get; }
 
+        /// <summary>The store connection (the program's credit budget kept in the store uses it too).</summary>
+        internal IRateLimitStore Store => _store;
+
+        /// <summary>A notice of the program's credit budget kept in the store, shown by runs like the gate's own.</summary>
+        internal void Notify(bool warning, string message)
+        {
+            lock (_lock) AddNotice(warning, message);
+        }
+
         /// <summary>The unredacted configuration it was created with (to tell two stores apart; never shown).</summary>
         internal string? StoreConfiguration { get; set; }
 
