@@ -102,6 +102,8 @@ function Invoke-Fleet {
         [string] $RateLimitStore,
         [double] $RequestsPerSecond = 30,
         [scriptblock] $During,
+        # Further environment variables of every process (e.g. LEADSPACE_CREDIT_BUDGET).
+        [hashtable] $Environment = @{},
         [int] $TimeoutSeconds = 300
     )
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("leadspace-fleet-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
@@ -121,6 +123,8 @@ function Invoke-Fleet {
             foreach ($a in $arguments) { $psi.ArgumentList.Add([string] $a) }
             if ($RateLimitStore) { $psi.Environment['LEADSPACE_RATE_LIMIT_STORE'] = $RateLimitStore }
             else { $psi.Environment.Remove('LEADSPACE_RATE_LIMIT_STORE') | Out-Null }
+            foreach ($name in @('LEADSPACE_CREDIT_BUDGET', 'LEADSPACE_BUDGET_PERIOD')) { $psi.Environment.Remove($name) | Out-Null }
+            foreach ($name in $Environment.Keys) { $psi.Environment[$name] = [string] $Environment[$name] }
             $p = [System.Diagnostics.Process]::Start($psi)
             $procs += [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync(); Worker = $i }
         }

@@ -30,7 +30,14 @@ while (-not (Test-Path $GoPath)) {
 
 $started = [DateTime]::UtcNow
 $clock = [Diagnostics.Stopwatch]::StartNew()
-$results = @($leads | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -WarningVariable warnings)
+# Rows are collected as they come: a run that ends with a terminating error (a spent credit budget) has still output
+# every row before it.
+$results = [System.Collections.Generic.List[object]]::new()
+$stopped = $null
+try {
+    $leads | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -WarningVariable warnings | ForEach-Object { $results.Add($_) }
+}
+catch { $stopped = $_ }
 $clock.Stop()
 $status = Get-LeadspaceRateStatus
 [ordered]@{
@@ -50,4 +57,12 @@ $status = Get-LeadspaceRateStatus
     Fallbacks        = $status.Fallbacks
     FallbackRate     = $status.FallbackRate
     StoreRoundTripMs = $status.StoreRoundTripMs
+    NotSent          = @($results | Where-Object Status -eq 'NotSent').Count
+    BudgetRefused    = @($results | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted').Count
+    BudgetMessages   = @($results | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted' | ForEach-Object Message | Select-Object -Unique -First 3)
+    Stopped          = if ($stopped) { $stopped.FullyQualifiedErrorId } else { $null }
+    StoppedMessage   = if ($stopped) { "$stopped" } else { $null }
+    BudgetKeptIn     = $status.BudgetKeptIn
+    BudgetLimit      = $status.BudgetLimit
+    BudgetSpent      = $status.BudgetSpent
 } | ConvertTo-Json | Set-Content -Path $ResultPath -Encoding utf8

@@ -194,4 +194,79 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             }
         }
     }
+    Context 'A credit budget for the program in the store: Connect-Leadspace -CreditBudget 150 -BudgetPeriod Day (environment form)' {
+        BeforeEach {
+            # Calls as fast as the store's gate allows: these tests are about credits, not the rate.
+            $null = Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 0; latencyMs = 2; jitterMs = 0 }
+        }
+
+        It 'three processes, 100 distinct rows each: 140 to 150 charged in all, every row out, the rest NotSent; a fourth process sends nothing' {
+            $store = Start-GarnetServer
+            try {
+                $budget = @{ LEADSPACE_CREDIT_BUDGET = '150'; LEADSPACE_BUDGET_PERIOD = 'Day' }
+                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment $budget
+                $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+                foreach ($run in $runs) {
+                    $run.Out | Should -Be 100
+                    $run.InOrder | Should -BeTrue
+                    ($run.Good + $run.BudgetRefused) | Should -Be 100 -Because 'a row is enriched, or NotSent by the budget'
+                    $run.NotSent | Should -Be $run.BudgetRefused
+                    $run.BudgetKeptIn | Should -Be 'Store'
+                    $run.BudgetLimit | Should -Be 150
+                    if ($run.BudgetRefused -gt 0) {
+                        $run.Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
+                        $run.BudgetMessages[0] | Should -Match 'daily budget of 150 credit\(s\)\) is spent'
+                    }
+                }
+                $charged = [int] $stats.creditsCharged
+                $notSent = ($runs | Measure-Object -Property BudgetRefused -Sum).Sum
+                Write-Host "3 processes x 100 rows, -CreditBudget 150 -BudgetPeriod Day in the store: $charged charged, rows out $(($runs.Out) -join '/'), NotSent $(($runs.BudgetRefused) -join '/') ($notSent in all)"
+                $charged | Should -BeLessOrEqual 150
+                $charged | Should -BeGreaterOrEqual 140
+                $stats.duplicateCharges | Should -Be 0
+                ($charged + $notSent) | Should -Be 300
+
+                # A fourth process, afterwards: the day's budget is spent, whatever it asks for.
+                $fourth = @(Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 1 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '1000' })
+                $after = Get-LeadspaceSimulatorStats -Simulator $sim
+                Write-Host "a fourth process afterwards: $([int] $after.creditsCharged - $charged) new charges, $($fourth[0].Out) rows out, $($fourth[0].BudgetRefused) NotSent"
+                [int] $after.creditsCharged | Should -Be $charged
+                $fourth[0].Out | Should -Be 100
+                $fourth[0].BudgetRefused | Should -Be 100
+                $fourth[0].BudgetLimit | Should -Be 150 -Because 'the store keeps the lowest budget asked for'
+                @($fourth[0].Warnings | Where-Object { $_ -match 'is 150 credit\(s\), not the 1000' }).Count | Should -Be 1
+                $fourth[0].BudgetMessages[0] | Should -Match 'is spent: 1[45]\d of 150 credit\(s\) used this day'
+                $fourth[0].Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
+            }
+            finally { Stop-GarnetServer -Server $store }
+        }
+
+        It 'the store killed mid-run: no overspend in all, every row out, one clear warning each' {
+            $store = Start-GarnetServer
+            try {
+                $during = {
+                    param($simulator)
+                    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                    while ((Get-LeadspaceSimulatorStats -Simulator $simulator).creditsCharged -lt 40 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+                    Stop-GarnetServer -Server $store
+                }
+                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 30 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '150' } -During $during
+                $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+                $charged = [int] $stats.creditsCharged
+                Write-Host "store killed mid-run under -CreditBudget 150: $charged charged, rows out $(($runs.Out) -join '/'), NotSent $(($runs.BudgetRefused) -join '/')"
+                $charged | Should -BeLessOrEqual 150
+                $charged | Should -BeGreaterOrEqual 40
+                foreach ($run in $runs) {
+                    $run.Out | Should -Be 100
+                    $run.InOrder | Should -BeTrue
+                    ($run.Good + $run.BudgetRefused) | Should -Be 100
+                    $run.BudgetRefused | Should -BeGreaterThan 0
+                    $run.Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
+                    @($run.BudgetMessages | Where-Object { $_ -match 'is unreachable.*nothing more is spent' }).Count | Should -BeGreaterOrEqual 1
+                    @($run.Warnings | Where-Object { $_ -match 'credit budget kept there cannot be checked, so this process spends no more credits' }).Count | Should -Be 1
+                }
+            }
+            finally { Stop-GarnetServer -Server $store }
+        }
+    }
 }
