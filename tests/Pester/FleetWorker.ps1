@@ -19,7 +19,7 @@ param(
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module $ModulePath
-Connect-Leadspace -Token (ConvertTo-SecureString $Token -AsPlainText -Force) -ProgramId 'fleet' -BaseUri $BaseUri -RequestsPerSecond $RequestsPerSecond
+Connect-Leadspace -Token (ConvertTo-SecureString $Token -AsPlainText -Force) -ProgramId 'fleet' -BaseUri $BaseUri -RequestsPerSecond $RequestsPerSecond -WarningVariable connectWarnings -WarningAction SilentlyContinue
 $leads = 1..$Rows | ForEach-Object { [pscustomobject]@{ 'Lead ID' = "W$Worker-$_"; Company = "Fleet $Worker Company $_" } }
 Set-Content -Path $ReadyPath -Value 'ready'
 $deadline = [DateTime]::UtcNow.AddSeconds(120)
@@ -49,6 +49,7 @@ $status = Get-LeadspaceRateStatus
     StartedUtc       = $started.ToString('o')
     ElapsedSec       = $clock.Elapsed.TotalSeconds
     Warnings         = @($warnings | ForEach-Object { "$_" })
+    ConnectWarnings  = @($connectWarnings | ForEach-Object { "$_" })
     Calls            = $status.Calls
     RateLimited      = $status.RateLimited
     Gate             = $status.Gate

@@ -238,7 +238,11 @@ namespace Leadspace.Budget
         {
             return WithTimeout(Call(() => _store.SettleCreditAsync(_programKey, _storePeriod, reservation, charged)), null).ContinueWith(t =>
             {
-                if (t.Status == TaskStatus.RanToCompletion) return;
+                if (t.Status == TaskStatus.RanToCompletion)
+                {
+                    lock (_lock) _last = t.Result; // the latest figures, should a snapshot not reach the store
+                    return;
+                }
                 _ = t.Exception;
                 lock (_lock) _unsent.Add((reservation, charged));
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
