@@ -40,6 +40,11 @@
     elsewhere than https://apigw.leadspace.com (for example at the Leadspace simulator in tests). Set them as secret
     variables of the scheduler or automation account; nothing here prints them.
 
+    A daily budget for the program, however often the schedule fires: set LEADSPACE_CREDIT_BUDGET (credits, e.g. 2000)
+    and, for a week or a month, LEADSPACE_BUDGET_PERIOD (Day by default; UTC calendar periods). Connect-Leadspace reads
+    them; with LEADSPACE_RATE_LIMIT_STORE the budget is kept in the store for every worker of the program. Rows the
+    budget does not allow are not sent (LeadspaceBudgetExhausted, no credit) and go to the retry file.
+
     Exit codes:
       0  Done: every row was answered. The output file holds every row; there is no retry file.
       1  Nothing to rely on: bad arguments (PowerShell's own exit code for a parameter error, used for the checks
@@ -206,6 +211,7 @@ $outputTemp = "$OutputPath.partial"
 $retryTemp = "$RetryPath.partial"
 
 # ---- Connection: LEADSPACE_API_TOKEN / LEADSPACE_PROGRAM_ID / LEADSPACE_OAUTH_SECRET / LEADSPACE_BASE_URI -----------
+# (and the program's daily budget: LEADSPACE_CREDIT_BUDGET, LEADSPACE_BUDGET_PERIOD)
 $connect = @{}
 if ($PSBoundParameters.ContainsKey('RequestsPerSecond')) { $connect.RequestsPerSecond = $RequestsPerSecond }
 try { Connect-Leadspace @connect }
