@@ -201,44 +201,42 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
         }
 
         It 'three processes, 100 distinct rows each: 140 to 150 charged in all, every row out, the rest NotSent; a fourth process sends nothing' {
-            $store = Start-GarnetServer
-            try {
-                $budget = @{ LEADSPACE_CREDIT_BUDGET = '150'; LEADSPACE_BUDGET_PERIOD = 'Day' }
-                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment $budget
-                $stats = Get-LeadspaceSimulatorStats -Simulator $sim
-                foreach ($run in $runs) {
-                    $run.Out | Should -Be 100
-                    $run.InOrder | Should -BeTrue
-                    ($run.Good + $run.BudgetRefused) | Should -Be 100 -Because 'a row is enriched, or NotSent by the budget'
-                    $run.NotSent | Should -Be $run.BudgetRefused
-                    $run.BudgetKeptIn | Should -Be 'Store'
-                    $run.BudgetLimit | Should -Be 150
-                    if ($run.BudgetRefused -gt 0) {
-                        $run.Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
-                        $run.BudgetMessages[0] | Should -Match 'daily budget of 150 credit\(s\)\) is spent'
-                    }
+            # The file's store: no earlier test gives program 'fleet' a budget, and it is a new store each run.
+            $store = $garnet
+            $budget = @{ LEADSPACE_CREDIT_BUDGET = '150'; LEADSPACE_BUDGET_PERIOD = 'Day' }
+            $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment $budget
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim
+            foreach ($run in $runs) {
+                $run.Out | Should -Be 100
+                $run.InOrder | Should -BeTrue
+                ($run.Good + $run.BudgetRefused) | Should -Be 100 -Because 'a row is enriched, or NotSent by the budget'
+                $run.NotSent | Should -Be $run.BudgetRefused
+                $run.BudgetKeptIn | Should -Be 'Store'
+                $run.BudgetLimit | Should -Be 150
+                if ($run.BudgetRefused -gt 0) {
+                    $run.Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
+                    $run.BudgetMessages[0] | Should -Match 'daily budget of 150 credit\(s\)\) is spent'
                 }
-                $charged = [int] $stats.creditsCharged
-                $notSent = ($runs | Measure-Object -Property BudgetRefused -Sum).Sum
-                Write-Host "3 processes x 100 rows, -CreditBudget 150 -BudgetPeriod Day in the store: $charged charged, rows out $(($runs.Out) -join '/'), NotSent $(($runs.BudgetRefused) -join '/') ($notSent in all)"
-                $charged | Should -BeLessOrEqual 150
-                $charged | Should -BeGreaterOrEqual 140
-                $stats.duplicateCharges | Should -Be 0
-                ($charged + $notSent) | Should -Be 300
-
-                # A fourth process, afterwards: the day's budget is spent, whatever it asks for.
-                $fourth = @(Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 1 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '1000' })
-                $after = Get-LeadspaceSimulatorStats -Simulator $sim
-                Write-Host "a fourth process afterwards: $([int] $after.creditsCharged - $charged) new charges, $($fourth[0].Out) rows out, $($fourth[0].BudgetRefused) NotSent"
-                [int] $after.creditsCharged | Should -Be $charged
-                $fourth[0].Out | Should -Be 100
-                $fourth[0].BudgetRefused | Should -Be 100
-                $fourth[0].BudgetLimit | Should -Be 150 -Because 'the store keeps the lowest budget asked for'
-                @($fourth[0].ConnectWarnings | Where-Object { $_ -match 'is 150 credit\(s\), not the 1000 this connection asks for' }).Count | Should -Be 1
-                $fourth[0].BudgetMessages[0] | Should -Match 'is spent: 1[45]\d of 150 credit\(s\) used this day'
-                $fourth[0].Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
             }
-            finally { Stop-GarnetServer -Server $store }
+            $charged = [int] $stats.creditsCharged
+            $notSent = ($runs | Measure-Object -Property BudgetRefused -Sum).Sum
+            Write-Host "3 processes x 100 rows, -CreditBudget 150 -BudgetPeriod Day in the store: $charged charged, rows out $(($runs.Out) -join '/'), NotSent $(($runs.BudgetRefused) -join '/') ($notSent in all)"
+            $charged | Should -BeLessOrEqual 150
+            $charged | Should -BeGreaterOrEqual 140
+            $stats.duplicateCharges | Should -Be 0
+            ($charged + $notSent) | Should -Be 300
+
+            # A fourth process, afterwards: the day's budget is spent, whatever it asks for.
+            $fourth = @(Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 1 -Rows 100 -RequestsPerSecond 300 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '1000' })
+            $after = Get-LeadspaceSimulatorStats -Simulator $sim
+            Write-Host "a fourth process afterwards: $([int] $after.creditsCharged - $charged) new charges, $($fourth[0].Out) rows out, $($fourth[0].BudgetRefused) NotSent"
+            [int] $after.creditsCharged | Should -Be $charged
+            $fourth[0].Out | Should -Be 100
+            $fourth[0].BudgetRefused | Should -Be 100
+            $fourth[0].BudgetLimit | Should -Be 150 -Because 'the store keeps the lowest budget asked for'
+            @($fourth[0].ConnectWarnings | Where-Object { $_ -match 'is 150 credit\(s\), not the 1000 this connection asks for' }).Count | Should -Be 1
+            $fourth[0].BudgetMessages[0] | Should -Match 'is spent: 1[45]\d of 150 credit\(s\) used this day'
+            $fourth[0].Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
         }
 
         It 'the store killed mid-run: no overspend in all, every row out, one clear warning each' {
