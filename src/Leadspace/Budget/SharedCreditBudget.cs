@@ -299,42 +299,19 @@ namespace Leadspace.Budget
 
         private string Name(long limit) => $"the program's {BudgetPeriods.Adjective(Period)} budget of {limit} credit(s)";
 
-        private static string Reason(Exception ex)
+        private string Reason(Exception ex)
         {
-            if (ex is TimeoutException) return ex.Message.TrimEnd('.');
+            if (ex is TimeoutException) return $"no answer within {_options.StoreTimeout.TotalMilliseconds:0} ms";
             if (ex is RateLimitStoreException) return ex.Message;
             return ex.GetType().Name;
         }
 
-        private static Task<T> Call<T>(Func<Task<T>> call)
-        {
-            try { return call(); }
-            catch (Exception ex) { return Task.FromException<T>(ex); }
-        }
+        private static Task<T> Call<T>(Func<Task<T>> call) => StoreCalls.Call(call);
 
         /// <summary>The store's answer, or a TimeoutException after <see cref="SharedCreditBudgetOptions.StoreTimeout"/>
         /// (an answer arriving later is handed to <paramref name="whenLate"/>).</summary>
-        private async Task<StoreStatus> WithTimeout(Task<StoreStatus> operation, Action<StoreStatus>? whenLate)
-        {
-            if (!operation.IsCompleted)
-            {
-                using var stop = new CancellationTokenSource();
-                var timer = _time.Delay(_options.StoreTimeout, stop.Token);
-                var first = await Task.WhenAny(operation, timer).ConfigureAwait(false);
-                if (first != operation)
-                {
-                    _ = operation.ContinueWith(t =>
-                    {
-                        if (t.Status == TaskStatus.RanToCompletion) whenLate?.Invoke(t.Result);
-                        else _ = t.Exception;
-                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    throw new TimeoutException($"no answer within {_options.StoreTimeout.TotalMilliseconds:0} ms");
-                }
-                stop.Cancel();
-                _ = timer.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-            }
-            return await operation.ConfigureAwait(false);
-        }
+        private Task<StoreStatus> WithTimeout(Task<StoreStatus> operation, Action<StoreStatus>? whenLate)
+            => StoreCalls.WithTimeout(operation, _options.StoreTimeout, _time, CancellationToken.None, whenLate);
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 

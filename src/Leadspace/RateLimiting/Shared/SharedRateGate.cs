@@ -520,43 +520,14 @@ namespace Leadspace.RateLimiting.Shared
             catch (Exception) { }
         }
 
-        /// <summary>A store call whose synchronous throw becomes a faulted task.</summary>
-        private static Task<T> Call<T>(Func<Task<T>> call)
-        {
-            try { return call(); }
-            catch (Exception ex) { return Task.FromException<T>(ex); }
-        }
+        private static Task<T> Call<T>(Func<Task<T>> call) => StoreCalls.Call(call);
 
-        private static Task Call(Func<Task> call)
-        {
-            try { return call(); }
-            catch (Exception ex) { return Task.FromException(ex); }
-        }
+        private static Task Call(Func<Task> call) => StoreCalls.Call(call);
 
         /// <summary>The store's answer, or a TimeoutException after <see cref="SharedRateGateOptions.StoreTimeout"/>
         /// (an answer arriving later is handed to <paramref name="whenLate"/>).</summary>
-        private async Task<T> WithStoreTimeout<T>(Task<T> operation, CancellationToken cancellationToken, Action<T>? whenLate = null)
-        {
-            if (!operation.IsCompleted)
-            {
-                using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var timer = _time.Delay(_options.StoreTimeout, stopTimer.Token);
-                var first = await Task.WhenAny(operation, timer).ConfigureAwait(false);
-                if (first != operation)
-                {
-                    _ = operation.ContinueWith(t =>
-                    {
-                        if (t.Status == TaskStatus.RanToCompletion) whenLate?.Invoke(t.Result);
-                        else _ = t.Exception;
-                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    cancellationToken.ThrowIfCancellationRequested();
-                    throw new TimeoutException($"The rate limit store did not answer within {_options.StoreTimeout.TotalMilliseconds:0} ms.");
-                }
-                stopTimer.Cancel();
-                _ = timer.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-            }
-            return await operation.ConfigureAwait(false);
-        }
+        private Task<T> WithStoreTimeout<T>(Task<T> operation, CancellationToken cancellationToken, Action<T>? whenLate = null)
+            => StoreCalls.WithTimeout(operation, _options.StoreTimeout, _time, cancellationToken, whenLate);
 
         /// <summary>Grants given back because this process woke up after their send window (a loaded machine).</summary>
         public long LateGrants => Interlocked.Read(ref _lateGrants);
