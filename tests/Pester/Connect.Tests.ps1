@@ -307,4 +307,54 @@ Connect-Leadspace
             $silent.Stop()
         }
     }
+    Context 'A credit budget for the program: -CreditBudget, -BudgetPeriod and the environment' {
+        It 'is kept by the process; a second connect of the program with less lowers it for both, with a warning; the status shows it' {
+            $a = Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri -CreditBudget 100 -PassThru -WarningVariable first -WarningAction SilentlyContinue
+            @($first).Count | Should -Be 0
+            $a.CreditBudget | Should -Be 100
+            $a.BudgetPeriod | Should -Be 'Day'
+            $b = Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri -CreditBudget 40 -PassThru -WarningVariable second -WarningAction SilentlyContinue
+            "$second" | Should -Match "lowers the program's daily credit budget in this process from 100 to 40"
+            foreach ($c in $a, $b) {
+                $s = Get-LeadspaceRateStatus -Connection $c
+                $s.BudgetPeriod | Should -Be 'Day'
+                $s.BudgetPeriodStart | Should -Be ([DateTimeOffset]::new([DateTime]::UtcNow.Date, [TimeSpan]::Zero))
+                $s.BudgetLimit | Should -Be 40
+                $s.BudgetLeft | Should -Be 40
+                $s.BudgetKeptIn | Should -Be 'Process'
+            }
+            ($s | Format-List | Out-String) | Should -Match 'BudgetKeptIn\s*:\s*Process'
+            (Get-LeadspaceSimulatorStats -Simulator $sim).calls | Should -Be 0
+        }
+
+        It 'without a budget the status''s budget properties are empty' {
+            Connect-Leadspace -Token $token -ProgramId 'prog-42' -BaseUri $sim.BaseUri
+            $s = Get-LeadspaceRateStatus
+            $s.BudgetPeriod | Should -BeNullOrEmpty
+            $s.BudgetLimit | Should -BeNullOrEmpty
+            (Get-LeadspaceConnection).CreditBudget | Should -BeNullOrEmpty
+            ($s | Format-List | Out-String) | Should -Not -Match 'Budget'
+        }
+
+        It 'reads LEADSPACE_CREDIT_BUDGET and LEADSPACE_BUDGET_PERIOD for runbooks; parameters win; a bad value is a clear error' {
+            $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePath'
+`$t = ConvertTo-SecureString '$($sim.Token)' -AsPlainText -Force
+`$c = Connect-Leadspace -Token `$t -ProgramId env-budget -BaseUri '$($sim.BaseUri)' -PassThru
+'env=' + `$c.CreditBudget + '/' + `$c.BudgetPeriod + '/' + (Get-LeadspaceRateStatus).BudgetPeriodStart.ToString('yyyy-MM-dd')
+`$d = Connect-Leadspace -Token `$t -ProgramId other-budget -BaseUri '$($sim.BaseUri)' -CreditBudget 7 -BudgetPeriod Week -PassThru
+'param=' + `$d.CreditBudget + '/' + `$d.BudgetPeriod
+`$env:LEADSPACE_CREDIT_BUDGET = 'lots'
+try { Connect-Leadspace -Token `$t -ProgramId third-budget -BaseUri '$($sim.BaseUri)' -ErrorAction Stop } catch { 'error=' + `$_.FullyQualifiedErrorId + '|' + `$_ }
+"@ -Environment @{ LEADSPACE_CREDIT_BUDGET = '5000'; LEADSPACE_BUDGET_PERIOD = 'month' }
+            $r.Text | Should -Match ('env=5000/Month/' + [DateTime]::UtcNow.ToString('yyyy-MM-01'))
+            $r.Text | Should -Match 'param=7/Week'
+            $r.Text | Should -Match "error=LeadspaceInvalidConnectionSetting,Leadspace.Commands.ConnectLeadspaceCommand\|\`$LEADSPACE_CREDIT_BUDGET is 'lots'"
+        }
+
+        It '-BudgetPeriod takes Day, Week or Month only' {
+            { Connect-Leadspace -Token $token -BaseUri $sim.BaseUri -CreditBudget 5 -BudgetPeriod Fortnight -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,Leadspace.Commands.ConnectLeadspaceCommand'
+        }
+    }
 }
