@@ -239,6 +239,46 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $fourth[0].Stopped | Should -BeLike 'LeadspaceBudgetExhausted,*'
         }
 
+        It 'the period rolls over on the store''s clock and spending resumes (3-second periods through the module''s test hook)' {
+            # The public periods are Day, Week and Month; the store's scripts also take short periods, for this test only.
+            $assembly = [Leadspace.Session.LeadspaceConnection].Assembly
+            $options = [Activator]::CreateInstance($assembly.GetType('Leadspace.Budget.SharedCreditBudgetOptions'))
+            $options.StorePeriod = 'Seconds:3'
+            $hook = $assembly.GetType('Leadspace.Budget.BudgetRegistry').GetProperty('SharedOptions', [Reflection.BindingFlags] 'Static,NonPublic')
+            $hook.SetValue($null, $options)
+            try {
+                Connect-Leadspace -Token $token -ProgramId "rollover-$([guid]::NewGuid().ToString('N'))" -BaseUri $sim.BaseUri -RateLimitStore $garnet.Configuration -RequestsPerSecond 300 -CreditBudget 4
+                function Wait-NextPeriod {
+                    $start = (Get-LeadspaceRateStatus).BudgetPeriodStart
+                    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+                    while ((Get-LeadspaceRateStatus).BudgetPeriodStart -eq $start -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+                }
+                $run = {
+                    param($from)
+                    $rows = [System.Collections.Generic.List[object]]::new()
+                    try { $from..($from + 7) | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue | ForEach-Object { $rows.Add($_) } } catch { }
+                    $rows
+                }
+                Wait-NextPeriod   # start right after a period begins: the run below stays within one
+                $first = @(& $run 1)
+                $chargedFirst = [int] (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged
+                Wait-NextPeriod
+                $second = @(& $run 101)
+                $charged = [int] (Get-LeadspaceSimulatorStats -Simulator $sim).creditsCharged
+                Write-Host "-CreditBudget 4 in 3-second store periods: first period $chargedFirst charged, $(@($first | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted').Count) NotSent; next period $($charged - $chargedFirst) charged, $(@($second | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted').Count) NotSent"
+                $first.Count | Should -Be 8
+                $chargedFirst | Should -Be 4
+                @($first | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted').Count | Should -Be 4
+                $second.Count | Should -Be 8
+                ($charged - $chargedFirst) | Should -Be 4 -Because 'a new period starts from nothing spent'
+                @($second | Where-Object ErrorId -eq 'LeadspaceBudgetExhausted').Count | Should -Be 4
+            }
+            finally {
+                $hook.SetValue($null, $null)
+                Disconnect-Leadspace -All
+            }
+        }
+
         It 'the store killed mid-run: no overspend in all, every row out, one clear warning each' {
             $store = Start-GarnetServer
             $holder = @{ KilledAt = $null }
