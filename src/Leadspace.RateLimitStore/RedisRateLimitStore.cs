@@ -208,7 +208,7 @@ namespace Leadspace.RateLimitStore
 
         public async Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit)
             => Budget(await Run(BudgetStatusScript, BudgetKeys(programKey, period, out var kind, out var offset),
-                new RedisValue[] { kind, offset, Math.Max(0, limit) }).ConfigureAwait(false));
+                new RedisValue[] { kind, offset, limit }).ConfigureAwait(false));
 
         /// <summary>The budget record of a program for a kind of period, and the script's period arguments: "Day", "Week",
         /// "Month", or (tests) "Seconds:n", each optionally followed by "@s" (the store's clock shifted by s seconds).</summary>

@@ -40,7 +40,7 @@ public class BudgetStoreTests
                 }
             })));
             Assert.Equal(50, granted.Count); // 192 asked, exactly the limit granted
-            var status = await stores[0].GetBudgetAsync(program, "Day", 0);
+            var status = await stores[0].GetBudgetAsync(program, "Day", -1);
             Assert.Equal((50L, 0L, 50L), (status.BudgetLimit, status.BudgetSpent, status.BudgetReserved));
 
             // Ten given back (not charged), the rest charged: ten more can be reserved, then none.
@@ -65,7 +65,7 @@ public class BudgetStoreTests
         using var a = Connect(server);
         using var b = Connect(server);
         var first = await a.GetBudgetAsync(program, "Day", 100);
-        Assert.Equal((100L, 0L), (first.BudgetLimit, first.BudgetPreviousLimit));
+        Assert.Equal((100L, -1L), (first.BudgetLimit, first.BudgetPreviousLimit));
         for (int i = 0; i < 5; i++) Assert.True((await a.ReserveCreditAsync(program, "Day", 100, "a" + i)).BudgetGranted);
         var lowered = await b.GetBudgetAsync(program, "Day", 7);
         Assert.Equal((7L, 100L), (lowered.BudgetLimit, lowered.BudgetPreviousLimit));
@@ -75,7 +75,10 @@ public class BudgetStoreTests
         Assert.Equal(2, granted);
         var higher = await b.GetBudgetAsync(program, "Day", 500);
         Assert.Equal(7, higher.BudgetLimit); // a higher budget does not raise it
-        Assert.Equal(0, (await a.GetBudgetAsync(program, "Week", 0)).BudgetLimit); // another kind of period is another record
+        Assert.Equal(-1, (await a.GetBudgetAsync(program, "Week", -1)).BudgetLimit); // another kind of period is another record
+        // A budget of 0 is the lowest of all: nothing more for anyone.
+        Assert.Equal(0, (await b.GetBudgetAsync(program, "Day", 0)).BudgetLimit);
+        Assert.False((await a.ReserveCreditAsync(program, "Day", 100, "zero")).BudgetGranted);
     }
 
     [Theory]
@@ -88,7 +91,7 @@ public class BudgetStoreTests
         const string period = "Seconds:2";
         // Start right after a period begins (on the store's clock), so the reservations below fall in one.
         var probe = await store.GetBudgetAsync(program, period, 3);
-        while ((await store.GetBudgetAsync(program, period, 0)).BudgetPeriodStart == probe.BudgetPeriodStart) await Task.Delay(20);
+        while ((await store.GetBudgetAsync(program, period, -1)).BudgetPeriodStart == probe.BudgetPeriodStart) await Task.Delay(20);
         var first = await store.ReserveCreditAsync(program, period, 3, "r1");
         var start = first.BudgetPeriodStart;
         Assert.True(first.BudgetGranted);
@@ -128,7 +131,7 @@ public class BudgetStoreTests
             long offset = target.ToUnixTimeSeconds() - DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             foreach (var period in new[] { BudgetPeriod.Day, BudgetPeriod.Week, BudgetPeriod.Month })
             {
-                var s = await store.GetBudgetAsync(program, period + "@" + offset, 0);
+                var s = await store.GetBudgetAsync(program, period + "@" + offset, -1);
                 Assert.Equal(BudgetPeriods.Start(period, target), DateTimeOffset.FromUnixTimeSeconds(s.BudgetPeriodStart));
                 Assert.Equal(BudgetPeriods.End(period, target), DateTimeOffset.FromUnixTimeSeconds(s.BudgetPeriodEnd));
             }

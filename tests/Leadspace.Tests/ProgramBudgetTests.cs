@@ -30,7 +30,7 @@ public class ProgramBudgetTests
     {
         private readonly object _lock = new();
         private readonly Dictionary<string, bool> _open = new();
-        public long Limit, Spent, Reserved;
+        public long Limit = -1, Spent, Reserved;
         public volatile bool Down;
         public volatile bool Hang;
         public int Reserves, Settlements;
@@ -54,7 +54,7 @@ public class ProgramBudgetTests
         private long Ask(long limit)
         {
             long before = Limit;
-            if (limit > 0 && (Limit == 0 || limit < Limit)) Limit = limit;
+            if (limit >= 0 && (Limit < 0 || limit < Limit)) Limit = limit;
             return before;
         }
 

@@ -75,13 +75,13 @@ local function load_budget()
     b.asked = nil
     b.rolled = true
   end
-  b.before = b.limit or 0
+  b.before = b.limit or -1
   return b
 end
 
 -- A process's budget: the lowest wins, for this period and the next.
 local function ask(b, limit)
-  if limit == nil or limit <= 0 then return end
+  if limit == nil or limit < 0 then return end -- below 0: only reading
   if b.limit == nil or limit < b.limit then b.limit = limit end
   if b.asked == nil or limit < b.asked then b.asked = limit end
 end
@@ -89,14 +89,15 @@ end
 -- Written back; the record expires one period length after the current period ends (late settlements of the previous
 -- period, and the carried limit, need it until then).
 local function save_budget(b)
-  redis.call('HSET', KEYS[1], 'p', fmt(b.p), 'limit', fmt(b.limit or 0), 'spent', fmt(b.spent), 'reserved', fmt(b.reserved),
-    'asked', fmt(b.asked or 0), 'pp', fmt(b.pp), 'pspent', fmt(b.pspent), 'preserved', fmt(b.preserved))
-  if (b.asked or 0) == 0 then redis.call('HDEL', KEYS[1], 'asked') end
-  if (b.limit or 0) == 0 then redis.call('HDEL', KEYS[1], 'limit') end
+  redis.call('HSET', KEYS[1], 'p', fmt(b.p), 'spent', fmt(b.spent), 'reserved', fmt(b.reserved),
+    'pp', fmt(b.pp), 'pspent', fmt(b.pspent), 'preserved', fmt(b.preserved))
+  -- A budget of 0 is a budget (nothing may be spent); none asked for yet is no field.
+  if b.limit == nil then redis.call('HDEL', KEYS[1], 'limit') else redis.call('HSET', KEYS[1], 'limit', fmt(b.limit)) end
+  if b.asked == nil then redis.call('HDEL', KEYS[1], 'asked') else redis.call('HSET', KEYS[1], 'asked', fmt(b.asked)) end
   redis.call('PEXPIRE', KEYS[1], fmt((pend - secs + (pend - pstart)) * 1000))
 end
 
--- {granted/settled 1|0, period start, period end, limit, spent, reserved, limit before}
+-- {granted/settled 1|0, period start, period end, limit (-1 = none asked for yet), spent, reserved, limit before (-1 = none)}
 local function answer(b, flag)
-  return {flag, pstart, pend, b.limit or 0, b.spent, b.reserved, b.before}
+  return {flag, pstart, pend, b.limit or -1, b.spent, b.reserved, b.before}
 end

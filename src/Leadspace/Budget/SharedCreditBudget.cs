@@ -186,7 +186,7 @@ namespace Leadspace.Budget
             lock (_lock) { down = _down; asked = _asked; }
             if (!down)
             {
-                try { status = WithTimeout(Call(() => _store.GetBudgetAsync(_programKey, _storePeriod, 0)), null).GetAwaiter().GetResult(); }
+                try { status = WithTimeout(Call(() => _store.GetBudgetAsync(_programKey, _storePeriod, -1)), null).GetAwaiter().GetResult(); }
                 catch (Exception ex) when (!(ex is OutOfMemoryException)) { lock (_lock) _lastError = Reason(ex); }
             }
             lock (_lock)
@@ -195,10 +195,10 @@ namespace Leadspace.Budget
                 var s = _last;
                 return new BudgetSnapshot
                 {
-                    Name = Name(s?.BudgetLimit > 0 ? s.BudgetLimit : asked),
+                    Name = Name(s?.BudgetLimit >= 0 ? s.BudgetLimit : asked),
                     Period = Period,
                     PeriodStart = s == null ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeSeconds(s.BudgetPeriodStart),
-                    Limit = s?.BudgetLimit > 0 ? s.BudgetLimit : asked,
+                    Limit = s?.BudgetLimit >= 0 ? s.BudgetLimit : asked,
                     Spent = s?.BudgetSpent ?? 0,
                     Reserved = s?.BudgetReserved ?? 0,
                     KeptIn = "Store",

@@ -58,8 +58,8 @@ namespace Leadspace.RateLimiting.Shared
         /// credit in the period it was reserved in, otherwise it is given back.</summary>
         Task<StoreStatus> SettleCreditAsync(string programKey, string period, string reservation, bool charged);
 
-        /// <summary>The budget of the current period; a <paramref name="limit"/> above 0 is also recorded (the lowest wins),
-        /// as a connect does.</summary>
+        /// <summary>The budget of the current period; a <paramref name="limit"/> of 0 or more is also recorded (the lowest
+        /// wins), as a connect does; below 0 only reads.</summary>
         Task<StoreStatus> GetBudgetAsync(string programKey, string period, long limit);
     }
 
@@ -126,9 +126,9 @@ namespace Leadspace.RateLimiting.Shared
         /// <summary>Start and end of the current budget period, in seconds since the Unix epoch on the store's clock.</summary>
         public long BudgetPeriodStart { get; set; }
         public long BudgetPeriodEnd { get; set; }
-        /// <summary>The program's budget for the period: the lowest any process asked for (0 = none recorded).</summary>
+        /// <summary>The program's budget for the period: the lowest any process asked for (-1 = none recorded).</summary>
         public long BudgetLimit { get; set; }
-        /// <summary>The limit before this operation (a connect that lowered it).</summary>
+        /// <summary>The limit before this operation (a connect that lowered it; -1 = none).</summary>
         public long BudgetPreviousLimit { get; set; }
         /// <summary>Credits spent in the period (charged, or kept because the call may have been charged).</summary>
         public long BudgetSpent { get; set; }
