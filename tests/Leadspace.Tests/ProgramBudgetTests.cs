@@ -118,6 +118,7 @@ public class ProgramBudgetTests
         var refused = await budget.ReserveAsync(default);
         Assert.Equal(BudgetRefusal.Spent, refused.Refusal);
         Assert.Contains("3 of 3 credit(s) used this day (since 2026-12-02 00:00 UTC)", refused.Message);
+        Assert.Equal(refused.Message, budget.RefusalMessage());
         Assert.True(budget.IsSpent);
         var s = budget.Snapshot();
         Assert.Equal(("Store", 3L, 3L, 0L, 0L, 4L, 1L), (s.KeptIn, s.Limit, s.Spent, s.Reserved, s.Left, s.Reservations, s.Released));
@@ -160,6 +161,7 @@ public class ProgramBudgetTests
         var first = await budget.ReserveAsync(default);
         Assert.Equal(BudgetRefusal.Unavailable, first.Refusal);
         Assert.Contains("fake-store:6379 is unreachable", first.Message);
+        Assert.Equal(first.Message, budget.RefusalMessage()); // what the run's terminating error says too
         Assert.Contains("nothing more is spent", first.Message);
         int asked = store.Reserves;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -208,6 +208,18 @@ namespace Leadspace.Budget
             }
         }
 
+        /// <summary>Why rows are not sent now, in words for a row's message or the run's terminating error: the store is
+        /// unreachable, or the budget is spent (the store's latest figures). (With the run side's virtual
+        /// CreditBudget.SpentMessage, this is its override.)</summary>
+        public string RefusalMessage()
+        {
+            bool down;
+            lock (_lock) down = _down;
+            if (down) return Unavailable().Message!;
+            Snapshot(); // the store's figures now
+            lock (_lock) return _last == null ? $"the credit budget ({Name(_asked)}) is spent" : SpentMessage(_last);
+        }
+
         /// <summary>Why the store was last unusable (null when it answers).</summary>
         public string? LastError { get { lock (_lock) return _down ? _lastError : null; } }
 
