@@ -286,12 +286,12 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
                 $during = {
                     param($simulator)
                     $deadline = [DateTime]::UtcNow.AddSeconds(60)
-                    while ((Get-LeadspaceSimulatorStats -Simulator $simulator).creditsCharged -lt 40 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+                    while ((Get-LeadspaceSimulatorStats -Simulator $simulator).creditsCharged -lt 30 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
                     Stop-GarnetServer -Server $store
                     $holder.KilledAt = [int] (Get-LeadspaceSimulatorStats -Simulator $simulator).creditsCharged
                 }
-                # 15 calls/s for the three together: the budget would last 10 s; the store dies after about 3.
-                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 15 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '150' } -During $during
+                # 30 calls/s for the three together: the budget would last 5 s; the store dies after about 1.
+                $runs = Invoke-Fleet -ModulePath $ModulePath -Simulator $sim -Processes 3 -Rows 100 -RequestsPerSecond 30 -RateLimitStore $store.Configuration -Environment @{ LEADSPACE_CREDIT_BUDGET = '150' } -During $during
                 $stats = Get-LeadspaceSimulatorStats -Simulator $sim
                 $charged = [int] $stats.creditsCharged
                 Write-Host "store killed mid-run under -CreditBudget 150 (at $($holder.KilledAt) charged): $charged charged in all, rows out $(($runs.Out) -join '/'), NotSent $(($runs.BudgetRefused) -join '/')"
