@@ -120,6 +120,30 @@ public class BudgetStoreTests
 
     [Theory]
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task AReservationOfAProcessThatStoppedStaysSpent_AndIsForgottenTwoPeriodsLater(string kind)
+    {
+        var server = _servers.Get(kind);
+        var program = NewProgram();
+        using var store = Connect(server);
+        long days(int n) => n * 86400L;
+        Assert.True((await store.ReserveCreditAsync(program, "Day@0", 1, "lost")).BudgetGranted); // its process dies
+        Assert.False((await store.ReserveCreditAsync(program, "Day@0", 1, "other")).BudgetGranted); // it stays spent
+        var next = await store.ReserveCreditAsync(program, "Day@" + days(1), 1, "tomorrow");
+        Assert.True(next.BudgetGranted); // a new day starts from nothing
+        await store.SettleCreditAsync(program, "Day@" + days(1), "tomorrow", charged: true);
+        await store.GetBudgetAsync(program, "Day@" + days(2), -1);
+        Assert.False((await store.SettleCreditAsync(program, "Day@" + days(3), "lost", charged: true)).BudgetSettled); // forgotten
+        var db = StackExchange.Redis.ConnectionMultiplexer.Connect(server.Configuration);
+        try
+        {
+            var fields = (await db.GetDatabase().HashKeysAsync(program + ":budget:day")).Select(f => (string)f!).ToList();
+            Assert.DoesNotContain(fields, f => f.StartsWith("r:"));
+        }
+        finally { db.Dispose(); }
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task CalendarPeriodsComputedInLuaMatchTheModulesUtcPeriods(string kind)
     {
         var server = _servers.Get(kind);

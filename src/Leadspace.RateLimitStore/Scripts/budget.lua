@@ -68,6 +68,11 @@ local function load_budget()
   }
   if b.p ~= pstart then
     if b.p ~= nil then
+      -- Reservations older than the period that becomes the previous one can no longer settle anywhere (their process
+      -- stopped while calling): forget them, so the record keeps only reservations that may still settle.
+      for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+        if string.sub(f, 1, 2) == 'r:' and tonumber(redis.call('HGET', KEYS[1], f)) ~= b.p then redis.call('HDEL', KEYS[1], f) end
+      end
       b.pp, b.pspent, b.preserved = b.p, b.spent, b.reserved
     end
     b.p, b.spent, b.reserved = pstart, 0, 0
