@@ -9,7 +9,8 @@
     per file, at most -Workers at a time, the longest files first. The two longest files are cut in shards (their
     tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
     the end. RateLimitStore.Tests.ps1 (fleets of processes and a store killed mid-run, measured per second) runs
-    alone, after every other part has ended. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
+    alone, after every other part has ended (-Phase Shared runs only the others, -Phase Alone only those: build.ps1
+    runs the xunit suites beside the first and never beside the second). Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
     file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
     summary (crashed, killed, lost) counts as a failure, never as a pass.
 #>
@@ -28,6 +29,11 @@ param(
     # Only the files whose names match one of these wildcards (e.g. 'Journal*'); default all.
     [Parameter(ParameterSetName = 'Suite')]
     [string[]] $Include = @('*'),
+    # Which parts: All (default: the shared ones, then the alone ones), Shared (only the parts that run beside
+    # others) or Alone (only the parts that run alone). build.ps1 runs Shared beside the xunit suites, then Alone.
+    [Parameter(ParameterSetName = 'Suite')]
+    [ValidateSet('All', 'Shared', 'Alone')]
+    [string] $Phase = 'All',
 
     # ---- Internal: one child run of the given files. ----
     [Parameter(Mandatory, ParameterSetName = 'Child')][switch] $Child,
@@ -103,6 +109,13 @@ $units = foreach ($file in $files) {
         if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count; Alone = $leaf -in $alone } }
     }
 }
+$units = @($units | Where-Object { $Phase -eq 'All' -or ($Phase -eq 'Alone') -eq $_.Alone })
+if ($units.Count -eq 0) {
+    # Nothing of this phase (e.g. -Include without a file that runs alone): an empty, readable summary.
+    Write-Host "Pester: no part to run alone or beside others in phase $Phase." -ForegroundColor Cyan
+    Write-Summary $SummaryPath 0 0 0 @() @()
+    exit 0
+}
 $queue = [Collections.Generic.Queue[object]]::new()
 $aloneQueue = [Collections.Generic.Queue[object]]::new()
 $units | Sort-Object Weight -Descending | ForEach-Object { if ($_.Alone) { $aloneQueue.Enqueue($_) } else { $queue.Enqueue($_) } }
@@ -112,7 +125,7 @@ $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($
 $running = [Collections.Generic.List[object]]::new()
 $done = [Collections.Generic.List[object]]::new()
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh; then $($aloneQueue.Count) alone ($($alone -join ', '))." -ForegroundColor Cyan
+Write-Host ("Pester ({0}): {1} part(s) beside each other, {2} at a time, each in a fresh pwsh; then {3} alone ({4})." -f $Phase, $queue.Count, $Workers, $aloneQueue.Count, ($alone -join ', ')) -ForegroundColor Cyan
 try {
     while ($queue.Count -gt 0 -or $aloneQueue.Count -gt 0 -or $running.Count -gt 0) {
         while (($queue.Count -gt 0 -and $running.Count -lt $Workers) -or ($queue.Count -eq 0 -and $running.Count -eq 0 -and $aloneQueue.Count -gt 0)) {
