@@ -104,10 +104,14 @@ function Set-ManifestReleaseNote {
 }
 
 function Invoke-BuildTask {
+    # -ModuleOnly: only the shipped projects (LeadspacePS.Module.slnf: the module, the store, the simulator); the Test
+    # task builds the test projects in the background (LeadspacePS.Tests.slnf) while the Pester tests run.
+    param([switch] $ModuleOnly)
     $version = Get-ModuleVersion
     Write-Host "Building Leadspace $version ($Configuration)..." -ForegroundColor Cyan
     $releaseNotes = Get-ReleaseNote -Version $version
-    Invoke-Native dotnet @('build', (Join-Path $Root 'LeadspacePS.sln'), '-c', $Configuration, '--nologo', '-v', 'q', "-p:Version=$version", '-clp:ErrorsOnly')
+    $solution = Join-Path $Root $(if ($ModuleOnly) { 'LeadspacePS.Module.slnf' } else { 'LeadspacePS.sln' })
+    Invoke-Native dotnet @('build', $solution, '-c', $Configuration, '--nologo', '-v', 'q', "-p:Version=$version", '-clp:ErrorsOnly')
 
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
@@ -238,27 +242,35 @@ function Write-XunitOutput {
     Write-Host '==== xunit ====' -ForegroundColor Cyan
     foreach ($item in @(Receive-Job $Job -Keep -ErrorAction SilentlyContinue)) {
         if ($item -is [string]) { Write-Host $item }
-        else { Write-Host ("xunit: {0:N1} s in the background (the store's tests started after {1:N1} s), exit {2}" -f $item.Seconds, $item.FirstSeconds, $item.Exit) }
+        else { Write-Host ("xunit: {0:N1} s in the background (test projects built in {1:N1} s, the store's tests started after {2:N1} s), exit {3}" -f $item.Seconds, $item.BuildSeconds, $item.FirstSeconds, $item.Exit) }
     }
     foreach ($e in @($Job.Error)) { Write-Host "$e" -ForegroundColor Red }
 }
 
 function Invoke-TestTask {
     $suiteClock = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-BuildTask
+    Invoke-BuildTask -ModuleOnly
     Invoke-PackageTask   # the install-by-name test (tests/Pester/Package.Tests.ps1) installs these packages
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
     New-Item -ItemType Directory -Path $TestResults -Force | Out-Null
 
-    # The xunit suites run in the background, beside the Pester parts that run with others (those mostly wait on
-    # simulated latency, so two cores have room for both); their output is printed whole once they end. The store
-    # tests (Garnet servers driven hard) run after the other assemblies, and the Pester parts that run alone (the
-    # store's fleets, measured per second) start only once every xunit suite has ended.
-    Write-Host 'Running xunit tests in the background, beside the Pester tests...' -ForegroundColor Cyan
+    # The test projects are built, and the xunit suites run, in the background, beside the Pester parts that run with
+    # others (those mostly wait on simulated latency, so two cores have room for both); their output is printed whole
+    # once they end. The test projects are built without their references (--no-dependencies: the module's projects,
+    # built above, are neither rebuilt nor rewritten under the running Pester tests). The store tests (Garnet servers
+    # driven hard) run after the other assemblies, and the Pester parts that run alone (the store's fleets, measured
+    # per second) start only once every xunit suite has ended.
+    Write-Host 'Building the test projects and running xunit in the background, beside the Pester tests...' -ForegroundColor Cyan
     $xunitResults = Join-Path $TestResults 'xunit'
     $xunitJob = Start-ThreadJob -Name 'xunit' -ScriptBlock {
-        param($Root, $Configuration, $xunitResults)
+        param($Root, $Configuration, $xunitResults, $Version)
         $clock = [Diagnostics.Stopwatch]::StartNew()
+        & dotnet build (Join-Path $Root 'LeadspacePS.Tests.slnf') -c $Configuration --no-dependencies --nologo -v q "-p:Version=$Version" -clp:ErrorsOnly 2>&1 | ForEach-Object { "$_" }
+        if ($LASTEXITCODE -ne 0) {
+            [pscustomobject]@{ Exit = $LASTEXITCODE; Seconds = $clock.Elapsed.TotalSeconds; BuildSeconds = $clock.Elapsed.TotalSeconds; FirstSeconds = 0 }
+            return
+        }
+        $built = $clock.Elapsed.TotalSeconds
         & dotnet test (Join-Path $Root 'LeadspacePS.sln') -c $Configuration --no-build --nologo `
             --filter 'FullyQualifiedName!~Leadspace.RateLimitStore.Tests' `
             --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults 2>&1 | ForEach-Object { "$_" }
@@ -267,8 +279,8 @@ function Invoke-TestTask {
         & dotnet test (Join-Path $Root 'tests/Leadspace.RateLimitStore.Tests/Leadspace.RateLimitStore.Tests.csproj') -c $Configuration --no-build --nologo `
             --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults 2>&1 | ForEach-Object { "$_" }
         if ($LASTEXITCODE -ne 0) { $exit = $LASTEXITCODE }
-        [pscustomobject]@{ Exit = $exit; Seconds = $clock.Elapsed.TotalSeconds; FirstSeconds = $first }
-    } -ArgumentList $Root, $Configuration, $xunitResults
+        [pscustomobject]@{ Exit = $exit; Seconds = $clock.Elapsed.TotalSeconds; BuildSeconds = $built; FirstSeconds = $first }
+    } -ArgumentList $Root, $Configuration, $xunitResults, (Get-ModuleVersion)
 
     $pesterExit = 0
     $pesterParts = @()
