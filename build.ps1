@@ -8,9 +8,9 @@
                CHANGELOG.md, LICENSE beside it).
       Package  Build, then write out/packages/Leadspace.<version>.nupkg with Publish-PSResource to that folder as a
                local repository, and out/packages/Leadspace.Simulator.<version>.nupkg (the simulator as a .NET tool).
-      Test     Build, Package, run the xunit suites (Leadspace.Tests on net10.0 and, self-contained, on net8.0) and the
-               Pester suite (its files in parallel fresh pwsh processes), print the slowest ten tests, the wall time and
-               "N passed, N failed" last.
+      Test     Build, Package, run the xunit suites (Leadspace.Tests on net10.0 and, self-contained, on net8.0) in the
+               background beside the Pester suite (its files in parallel fresh pwsh processes; the parts that run alone
+               start once xunit has ended), print the slowest ten tests, the wall time and "N passed, N failed" last.
       Soak     Runs the CI script (.ci/run, the README's test command) -Runs times, each on a fresh clone of this
                checkout's HEAD in a temporary folder, optionally (-BusyCore) with one core kept busy; prints each run's
                exit code, time, passed, failed and the failing tests' names, and exits 1 if any run failed.
@@ -104,10 +104,14 @@ function Set-ManifestReleaseNote {
 }
 
 function Invoke-BuildTask {
+    # -ModuleOnly: only the shipped projects (LeadspacePS.Module.slnf: the module, the store, the simulator); the Test
+    # task builds the test projects in the background (LeadspacePS.Tests.slnf) while the Pester tests run.
+    param([switch] $ModuleOnly)
     $version = Get-ModuleVersion
     Write-Host "Building Leadspace $version ($Configuration)..." -ForegroundColor Cyan
     $releaseNotes = Get-ReleaseNote -Version $version
-    Invoke-Native dotnet @('build', (Join-Path $Root 'LeadspacePS.sln'), '-c', $Configuration, '--nologo', '-v', 'q', "-p:Version=$version", '-clp:ErrorsOnly')
+    $solution = Join-Path $Root $(if ($ModuleOnly) { 'LeadspacePS.Module.slnf' } else { 'LeadspacePS.sln' })
+    Invoke-Native dotnet @('build', $solution, '-c', $Configuration, '--nologo', '-v', 'q', "-p:Version=$version", '-clp:ErrorsOnly')
 
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut -Force | Out-Null
@@ -192,9 +196,15 @@ finally { Unregister-PSResourceRepository -Name `$name }
 
 function Get-PesterModulePath {
     $project = Join-Path $Root 'tests/Pester/Pester.Packages.csproj'
-    Invoke-Native dotnet @('restore', $project, '--nologo', '-v', 'q')
-    $globalPackages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
-    $path = Join-Path $globalPackages.Trim() "pester/$PesterVersion/tools/Pester.psd1"
+    $globalPackages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $path = Join-Path $globalPackages "pester/$PesterVersion/tools/Pester.psd1"
+    # Restored only when a package it downloads is missing (NuGet writes the .sha512 last, once a package is whole): a
+    # restore that finds them all still costs an MSBuild run.
+    $downloads = @(([xml] (Get-Content -LiteralPath $project -Raw)).SelectNodes('//PackageDownload') |
+        ForEach-Object { $id = $_.Include.ToLowerInvariant(); $v = $_.Version.Trim('[', ']'); Join-Path $globalPackages "$id/$v/$id.$v.nupkg.sha512" })
+    if (@($downloads | Where-Object { -not (Test-Path -LiteralPath $_) }).Count -gt 0) {
+        Invoke-Native dotnet @('restore', $project, '--nologo', '-v', 'q')
+    }
     if (-not (Test-Path $path)) { throw "Pester $PesterVersion was restored but $path is missing." }
     return $path
 }
@@ -225,38 +235,99 @@ function Get-TrxTimes {
     }
 }
 
+# Prints the background xunit run's output (kept whole, so it never interleaves with Pester's) and its time.
+function Write-XunitOutput {
+    param([Parameter(Mandatory)] $Job)
+    Write-Host ''
+    Write-Host '==== xunit ====' -ForegroundColor Cyan
+    foreach ($item in @(Receive-Job $Job -Keep -ErrorAction SilentlyContinue)) {
+        if ($item -is [string]) { Write-Host $item }
+        else { Write-Host ("xunit: {0:N1} s in the background (test projects built in {1:N1} s, the store's tests started after {2:N1} s), exit {3}" -f $item.Seconds, $item.BuildSeconds, $item.FirstSeconds, $item.Exit) }
+    }
+    foreach ($e in @($Job.Error)) { Write-Host "$e" -ForegroundColor Red }
+}
+
 function Invoke-TestTask {
     $suiteClock = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-BuildTask
+    Invoke-BuildTask -ModuleOnly
     Invoke-PackageTask   # the install-by-name test (tests/Pester/Package.Tests.ps1) installs these packages
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
     New-Item -ItemType Directory -Path $TestResults -Force | Out-Null
 
-    Write-Host 'Running xunit tests...' -ForegroundColor Cyan
+    # The test projects are built, and the xunit suites run, in the background, beside the Pester parts that run with
+    # others (those mostly wait on simulated latency, so two cores have room for both); their output is printed whole
+    # once they end. The test projects are built without their references (--no-dependencies: the module's projects,
+    # built above, are neither rebuilt nor rewritten under the running Pester tests). The store tests (Garnet servers
+    # driven hard) run after the other assemblies, and the Pester parts that run alone (the store's fleets, measured
+    # per second) start only once every xunit suite has ended.
+    Write-Host 'Building the test projects and running xunit in the background, beside the Pester tests...' -ForegroundColor Cyan
     $xunitResults = Join-Path $TestResults 'xunit'
-    # The store tests start Garnet servers and drive them hard: they run after the others, so they never compete for
-    # the CPU with the timing-sensitive tests of the other assemblies.
-    & dotnet test (Join-Path $Root 'LeadspacePS.sln') -c $Configuration --no-build --nologo `
-        --filter 'FullyQualifiedName!~Leadspace.RateLimitStore.Tests' `
-        --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults
-    $xunitExit = $LASTEXITCODE
-    & dotnet test (Join-Path $Root 'tests/Leadspace.RateLimitStore.Tests/Leadspace.RateLimitStore.Tests.csproj') -c $Configuration --no-build --nologo `
-        --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults
-    if ($LASTEXITCODE -ne 0) { $xunitExit = $LASTEXITCODE }
+    $xunitJob = Start-ThreadJob -Name 'xunit' -ScriptBlock {
+        param($Root, $Configuration, $xunitResults, $Version)
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        & dotnet build (Join-Path $Root 'LeadspacePS.Tests.slnf') -c $Configuration --no-dependencies --nologo -v q "-p:Version=$Version" -clp:ErrorsOnly 2>&1 | ForEach-Object { "$_" }
+        if ($LASTEXITCODE -ne 0) {
+            [pscustomobject]@{ Exit = $LASTEXITCODE; Seconds = $clock.Elapsed.TotalSeconds; BuildSeconds = $clock.Elapsed.TotalSeconds; FirstSeconds = 0 }
+            return
+        }
+        $built = $clock.Elapsed.TotalSeconds
+        & dotnet test (Join-Path $Root 'LeadspacePS.sln') -c $Configuration --no-build --nologo `
+            --filter 'FullyQualifiedName!~Leadspace.RateLimitStore.Tests' `
+            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults 2>&1 | ForEach-Object { "$_" }
+        $exit = $LASTEXITCODE
+        $first = $clock.Elapsed.TotalSeconds
+        & dotnet test (Join-Path $Root 'tests/Leadspace.RateLimitStore.Tests/Leadspace.RateLimitStore.Tests.csproj') -c $Configuration --no-build --nologo `
+            --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults 2>&1 | ForEach-Object { "$_" }
+        if ($LASTEXITCODE -ne 0) { $exit = $LASTEXITCODE }
+        [pscustomobject]@{ Exit = $exit; Seconds = $clock.Elapsed.TotalSeconds; BuildSeconds = $built; FirstSeconds = $first }
+    } -ArgumentList $Root, $Configuration, $xunitResults, (Get-ModuleVersion)
+
+    $pesterExit = 0
+    $pesterParts = @()
+    try {
+        $pesterPath = Get-PesterModulePath
+        $suite = Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'
+        foreach ($phase in 'Shared', 'Alone') {
+            if ($phase -eq 'Alone') {
+                $null = Wait-Job $xunitJob
+                Write-XunitOutput $xunitJob
+            }
+            Write-Host "Running Pester tests ($($phase.ToLowerInvariant()) parts, each file in a fresh pwsh)..." -ForegroundColor Cyan
+            $summaryPath = Join-Path $TestResults "pester-summary.$($phase.ToLowerInvariant()).json"
+            $exit = Invoke-FreshPwsh -File $suite -ArgumentList @(
+                '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $summaryPath,
+                '-ResultDirectory', (Join-Path $TestResults 'pester'), '-PackagePath', $PackageOut, '-Phase', $phase)
+            if ($exit -ne 0) { $pesterExit = $exit }
+            $pesterParts += $summaryPath
+        }
+    }
+    finally {
+        if ($xunitJob.State -eq 'Running') { Stop-Job $xunitJob }
+    }
+    $xunitRun = @(Receive-Job $xunitJob -ErrorAction SilentlyContinue) | Where-Object { $_ -isnot [string] } | Select-Object -Last 1
+    Remove-Job $xunitJob -Force
+    $xunitExit = if ($xunitRun) { $xunitRun.Exit } else { 1 }   # no result from the job: a failure, never a pass
     $xunit = Get-TrxCounts $xunitResults
 
-    Write-Host 'Running Pester tests (each file in a fresh pwsh, several at once)...' -ForegroundColor Cyan
-    $pesterPath = Get-PesterModulePath
-    $pesterSummary = Join-Path $TestResults 'pester-summary.json'
-    $pesterExit = Invoke-FreshPwsh -File (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1') -ArgumentList @(
-        '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $pesterSummary,
-        '-ResultDirectory', (Join-Path $TestResults 'pester'), '-PackagePath', $PackageOut)
-    $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { $null }
-    if ($null -eq $pester -or $pester.Passed -isnot [long] -and $pester.Passed -isnot [int] -or $null -eq $pester.Failed) {
-        # No readable summary: the suite crashed or its result was lost. Never report that as a pass.
-        Write-Host "The Pester summary ($pesterSummary) is missing or unreadable: counted as a failure." -ForegroundColor Red
-        $pester = [pscustomobject]@{ Passed = 0; Failed = 1 }
+    # Both phases' summaries, merged into one (pester-summary.json); a missing or unreadable one is a failure.
+    $pester = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Tests = @(); FailedTests = @() }
+    foreach ($summaryPath in $pesterParts) {
+        $part = if (Test-Path $summaryPath) { Get-Content $summaryPath -Raw | ConvertFrom-Json } else { $null }
+        if ($null -eq $part -or $part.Passed -isnot [long] -and $part.Passed -isnot [int] -or $null -eq $part.Failed) {
+            # No readable summary: the suite crashed or its result was lost. Never report that as a pass.
+            Write-Host "The Pester summary ($summaryPath) is missing or unreadable: counted as a failure." -ForegroundColor Red
+            $pester.Failed++
+            $pester.FailedTests += "$(Split-Path -Leaf $summaryPath) (no result)"
+            continue
+        }
+        $pester.Passed += [int] $part.Passed
+        $pester.Failed += [int] $part.Failed
+        $pester.Skipped += [int] $part.Skipped
+        $pester.Tests += @($part.Tests | Where-Object { $_ })
+        $pester.FailedTests += @($part.FailedTests | Where-Object { $_ })
     }
+    if ($pesterParts.Count -lt 2) { $pester.Failed++; $pester.FailedTests += 'Pester (a phase did not run)' }
+    $pester | ConvertTo-Json -Depth 4 | Set-Content -Path (Join-Path $TestResults 'pester-summary.json') -Encoding utf8
 
     $passed = $xunit.Passed + $pester.Passed
     $failed = $xunit.Failed + $pester.Failed

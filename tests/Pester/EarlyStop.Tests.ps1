@@ -17,6 +17,10 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
             $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
             if ($StopAfter) {
+                # The run's first row out, then $StopAfter s: on a busy machine the module's import and the connect can
+                # take longer than $StopAfter, and a stop before the run starts would leave nothing to warn about.
+                $deadline = [DateTime]::UtcNow.AddSeconds(120)
+                while ($output.Count -eq 0 -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
                 Start-Sleep -Seconds $StopAfter
                 $watch = [Diagnostics.Stopwatch]::StartNew()
                 $ps.Stop()

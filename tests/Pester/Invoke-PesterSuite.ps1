@@ -6,10 +6,13 @@
 .DESCRIPTION
     The test files are independent (each starts its own simulators, stores and child processes on free ports, and
     works in its own temporary folders) and mostly wait on simulated latency, so they run in parallel: one fresh pwsh
-    per file, at most -Workers at a time, the longest files first. The two longest files are cut in shards (their
+    per part, at most -Workers at a time, the longest parts first. A part is a file, a shard of a long file, or a group
+    of short files that run one after the other in one pwsh (their tests take less than a pwsh, Pester and the module
+    take to start); a file in no group and no shard list (a new one) is a part of its own. The two longest files are cut in shards (their
     tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
     the end. RateLimitStore.Tests.ps1 (fleets of processes and a store killed mid-run, measured per second) runs
-    alone, after every other part has ended. Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
+    alone, after every other part has ended (-Phase Shared runs only the others, -Phase Alone only those: build.ps1
+    runs the xunit suites beside the first and never beside the second). Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
     file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
     summary (crashed, killed, lost) counts as a failure, never as a pass.
 #>
@@ -28,9 +31,15 @@ param(
     # Only the files whose names match one of these wildcards (e.g. 'Journal*'); default all.
     [Parameter(ParameterSetName = 'Suite')]
     [string[]] $Include = @('*'),
+    # Which parts: All (default: the shared ones, then the alone ones), Shared (only the parts that run beside
+    # others) or Alone (only the parts that run alone). build.ps1 runs Shared beside the xunit suites, then Alone.
+    [Parameter(ParameterSetName = 'Suite')]
+    [ValidateSet('All', 'Shared', 'Alone')]
+    [string] $Phase = 'All',
 
     # ---- Internal: one child run of the given files. ----
     [Parameter(Mandatory, ParameterSetName = 'Child')][switch] $Child,
+    # The files, joined by '|' (a group of files runs in one child, one file after the other).
     [Parameter(Mandatory, ParameterSetName = 'Child')][string[]] $Path,
     # Only these tests of the file ('path:line' of each It, Pester's Filter.Line), joined by '|'; default all.
     [Parameter(ParameterSetName = 'Child')][string] $Line,
@@ -48,7 +57,7 @@ function Write-Summary([string] $Target, $Passed, $Failed, $Skipped, $Tests, $Fa
 if ($Child) {
     Import-Module $PesterPath -Force
     $config = New-PesterConfiguration
-    $config.Run.Path = $Path
+    $config.Run.Path = @($Path -split '\|' | Where-Object { $_ })
     if ($Line) { $config.Filter.Line = @($Line -split '\|') }
     $config.Run.PassThru = $true
     $config.Output.Verbosity = 'Detailed'
@@ -81,17 +90,28 @@ $files = @(@(Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | ForEach-Obj
     @((Resolve-Path (Join-Path $PSScriptRoot '../../samples/runbook/Runbook.Tests.ps1')).Path) |
     Where-Object { $leaf = Split-Path -Leaf $_; @($Include -split ',' | Where-Object { $leaf -like $_.Trim() }).Count -gt 0 })
 if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join ', ')." }
-# The longest files start first so the last to finish is a short one (seconds measured here, unloaded).
-$weight = @{ 'Runbook.Tests.ps1' = 90; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 70; 'Invoke.Tests.ps1' = 25
-    'Connect.Tests.ps1' = 12; 'HelpExamples.Tests.ps1' = 9; 'Output.Tests.ps1' = 6; 'Package.Tests.ps1' = 5 }
+# The longest parts start first so the last to finish is a short one: seconds each file took as a part of the suite
+# with four parts at once on two cores (a group weighs what its files weigh together). A file not listed (a new one)
+# weighs 40: it starts before the short ones, so it never holds up the end.
+$weight = @{ 'Runbook.Tests.ps1' = 190; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 130; 'Invoke.Tests.ps1' = 65
+    'StoreSecrets.Tests.ps1' = 71; 'HelpExamples.Tests.ps1' = 63; 'Output.Tests.ps1' = 58; 'Privacy.Tests.ps1' = 57
+    'Connect.Tests.ps1' = 49; 'Proxy.Tests.ps1' = 43; 'Package.Tests.ps1' = 42; 'Help.Tests.ps1' = 25; 'Exports.Tests.ps1' = 18
+    'Module.Tests.ps1' = 20; 'Completion.Tests.ps1' = 10; 'EarlyStop.Tests.ps1' = 10; 'BaseUriPath.Tests.ps1' = 6; 'Docs.Tests.ps1' = 3 }
+$defaultWeight = 40
+# Files that share one child pwsh, one after the other: short files that test in this process (their own simulator,
+# connections closed before and after each test) and whose tests take less time than a fresh pwsh, Pester and the
+# module take to start (about 6 CPU seconds a part).
+$groups = [ordered]@{ 'Quick' = @('Docs.Tests.ps1', 'Completion.Tests.ps1', 'Module.Tests.ps1', 'Help.Tests.ps1', 'BaseUriPath.Tests.ps1', 'EarlyStop.Tests.ps1', 'Exports.Tests.ps1') }
 # Shards per file: the tests (It blocks, by line) are dealt out in turn, so the long ones land in different shards.
 $shards = @{ 'Runbook.Tests.ps1' = 2; 'Journal.Tests.ps1' = 2 }
 # Files that run alone, after every other part has ended: the store's fleet tests count grants per second across three
 # processes and a store killed and restarted mid-run, which a CPU shared with other parts would turn into timing.
 $alone = @('RateLimitStore.Tests.ps1')
+$grouped = @($groups.Values | ForEach-Object { $_ })
 $units = foreach ($file in $files) {
     $leaf = Split-Path -Leaf $file
-    $w = if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { 1 }
+    if ($leaf -in $grouped) { continue }
+    $w = if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { $defaultWeight }
     $name = [IO.Path]::GetFileNameWithoutExtension($file)
     $count = if ($shards.ContainsKey($leaf)) { $shards[$leaf] } else { 1 }
     if ($count -le 1) { [pscustomobject]@{ File = $file; Name = $name; Line = ''; Weight = $w; Alone = $leaf -in $alone }; continue }
@@ -103,6 +123,19 @@ $units = foreach ($file in $files) {
         if ($mine.Count -gt 0) { [pscustomobject]@{ File = $file; Name = "$name.$($k + 1)"; Line = $mine -join '|'; Weight = $w / $count; Alone = $leaf -in $alone } }
     }
 }
+foreach ($group in $groups.Keys) {
+    $members = @($files | Where-Object { (Split-Path -Leaf $_) -in $groups[$group] })
+    if ($members.Count -eq 0) { continue }
+    $w = ($members | ForEach-Object { $leaf = Split-Path -Leaf $_; if ($weight.ContainsKey($leaf)) { $weight[$leaf] } else { $defaultWeight } } | Measure-Object -Sum).Sum
+    $units = @($units) + [pscustomobject]@{ File = $members -join '|'; Name = "$group.Tests"; Line = ''; Weight = $w; Alone = $false }
+}
+$units = @($units | Where-Object { $_ } | Where-Object { $Phase -eq 'All' -or ($Phase -eq 'Alone') -eq $_.Alone })
+if ($units.Count -eq 0) {
+    # Nothing of this phase (e.g. -Include without a file that runs alone): an empty, readable summary.
+    Write-Host "Pester: no part to run alone or beside others in phase $Phase." -ForegroundColor Cyan
+    Write-Summary $SummaryPath 0 0 0 @() @()
+    exit 0
+}
 $queue = [Collections.Generic.Queue[object]]::new()
 $aloneQueue = [Collections.Generic.Queue[object]]::new()
 $units | Sort-Object Weight -Descending | ForEach-Object { if ($_.Alone) { $aloneQueue.Enqueue($_) } else { $queue.Enqueue($_) } }
@@ -112,7 +145,7 @@ $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($
 $running = [Collections.Generic.List[object]]::new()
 $done = [Collections.Generic.List[object]]::new()
 $clock = [Diagnostics.Stopwatch]::StartNew()
-Write-Host "Pester: $($files.Count) files in $(@($units).Count) parts, $Workers at a time, each in a fresh pwsh; then $($aloneQueue.Count) alone ($($alone -join ', '))." -ForegroundColor Cyan
+Write-Host ("Pester ({0}): {1} part(s) beside each other, {2} at a time, each in a fresh pwsh; then {3} alone ({4})." -f $Phase, $queue.Count, $Workers, $aloneQueue.Count, ($alone -join ', ')) -ForegroundColor Cyan
 try {
     while ($queue.Count -gt 0 -or $aloneQueue.Count -gt 0 -or $running.Count -gt 0) {
         while (($queue.Count -gt 0 -and $running.Count -lt $Workers) -or ($queue.Count -eq 0 -and $running.Count -eq 0 -and $aloneQueue.Count -gt 0)) {

@@ -29,8 +29,13 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
     }
 
     Context 'fractional numbers under de-DE (TotalScore and the ranks)' {
-        It 'adds, compares, sorts and measures as numbers' {
-            $r = Invoke-FreshPwsh ($germanPrelude + @'
+        BeforeAll {
+            # One fresh pwsh under de-DE for the three tests below: each prints its own lines (distinct prefixes) from
+            # the same 30 rows, so one process start and one run serve them all.
+            Reset-LeadspaceSimulator -Simulator $sim
+            Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0; unusableRate = 0; oddShapeRate = 0; credits = -1 }
+            $script:csv = Join-Path $work 'de.csv'
+            $script:german = Invoke-FreshPwsh ($germanPrelude + @'
 'culture=' + [cultureinfo]::CurrentCulture.Name
 'scored=' + $scored.Count
 $first = $scored[0]
@@ -45,7 +50,20 @@ $m = $scored | Measure-Object TotalScore -Sum -Maximum
 'sum=' + ([math]::Abs($m.Sum - ($scored | ForEach-Object { [double][decimal]$_.TotalScore } | Measure-Object -Sum).Sum) -lt 0.0001)
 'isType=' + ($first -is [Leadspace.Model.EnrichmentResult])
 'typed=' + ([Leadspace.Model.EnrichmentResult]@{ TotalScore = 1.25; CompanyG2kRank = '12.6' }).CompanyG2kRank.ToString([cultureinfo]::InvariantCulture)
-'@)
+'@ + "`n" + @'
+$json = $scored[0] | ConvertTo-Json -Compress
+'json=' + $json
+$back = $json | ConvertFrom-Json
+'totaltype=' + $back.TotalScore.GetType().Name
+'statusjson=' + $back.Status
+'@ + "`n" + @"
+`$results | Export-Csv '$csv' -NoTypeInformation -Encoding utf8
+'header=' + ((Get-Content '$csv' -First 1) -replace '"', '')
+"@)
+        }
+
+        It 'adds, compares, sorts and measures as numbers' {
+            $r = $german
             $r.ExitCode | Should -Be 0 -Because $r.Text
             $r.Output | Should -Contain 'culture=de-DE'
             $r.Text | Should -Match 'scored=[1-9]'
@@ -56,13 +74,7 @@ $m = $scored | Measure-Object TotalScore -Sum -Maximum
         }
 
         It 'ConvertTo-Json writes numbers (not {"Value":...}) and the status by name' {
-            $r = Invoke-FreshPwsh ($germanPrelude + @'
-$json = $scored[0] | ConvertTo-Json -Compress
-'json=' + $json
-$back = $json | ConvertFrom-Json
-'totaltype=' + $back.TotalScore.GetType().Name
-'statusjson=' + $back.Status
-'@)
+            $r = $german
             $r.ExitCode | Should -Be 0 -Because $r.Text
             $r.Text | Should -Match '"TotalScore":\d+(\.\d+)?[,}]'
             $r.Text | Should -Not -Match '"TotalScore":\{'
@@ -72,11 +84,7 @@ $back = $json | ConvertFrom-Json
         }
 
         It 'Export-Csv writes the invariant culture, in the same column order' {
-            $csv = Join-Path $work 'de.csv'
-            $r = Invoke-FreshPwsh ($germanPrelude + @"
-`$results | Export-Csv '$csv' -NoTypeInformation -Encoding utf8
-'header=' + ((Get-Content '$csv' -First 1) -replace '"', '')
-"@)
+            $r = $german
             $r.ExitCode | Should -Be 0 -Because $r.Text
             $r.Output | Should -Contain ('header=' + ([Leadspace.Model.EnrichmentResult].GetProperties().Name -join ','))
             $back = Import-Csv $csv
