@@ -45,6 +45,8 @@ namespace Leadspace.Engine
     /// that may have been charged (they count against -MaxAmbiguousRetries); a row identical to one already seen in
     /// this run reuses its answer. A fatal failure (<see cref="FailureTable"/>: 401 after renewal, 427, an
     /// unreachable server, an OAuth outage, an unwritable journal) stops every row not yet sent: they complete as NotSent.
+    /// A spent credit budget is not fatal: each row it refuses (at admission, or when its credit is reserved right before
+    /// the send) completes as NotSent with LeadspaceBudgetExhausted, and rows the journal or dedupe answer still are.
     /// </summary>
     internal sealed class EnrichmentEngine : IDisposable
     {
