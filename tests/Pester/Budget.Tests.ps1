@@ -23,16 +23,6 @@ Describe 'Invoke-LeadspaceEnrichment -MaxCredits' {
             catch { $caught = $_ }
             [pscustomobject]@{ Rows = $out; Errors = @($rowErrors | Where-Object TargetObject); Stopped = $caught; Summary = $summary }
         }
-
-        # The simulator's books once no call is in flight (a call whose client gave up is still charged when it ends).
-        function script:Get-SettledStats {
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (($stats = Get-LeadspaceSimulatorStats -Simulator $sim).inFlight -gt 0) {
-                if ([DateTime]::UtcNow -gt $deadline) { throw "The simulator still has $($stats.inFlight) call(s) in flight." }
-                Start-Sleep -Milliseconds 50
-            }
-            $stats
-        }
     }
     AfterAll {
         Disconnect-Leadspace -All
@@ -49,7 +39,7 @@ Describe 'Invoke-LeadspaceEnrichment -MaxCredits' {
     It 'spends at most 50 credits on 200 rows, outputs all 200, and a rerun on the journal goes on without paying twice' {
         $journal = Join-Path $work 'capped.jsonl'
         $first = Invoke-Capped 50 $journal
-        $stats = Get-SettledStats
+        $stats = Get-LeadspaceSimulatorStats -Simulator $sim -Settled
         $charged = $stats.creditsCharged
         $charged | Should -BeLessOrEqual 50
         $charged | Should -BeGreaterOrEqual 45 -Because 'the cap is not wasted'
@@ -72,7 +62,7 @@ Describe 'Invoke-LeadspaceEnrichment -MaxCredits' {
         Write-Host "-MaxCredits 50, 200 rows: $charged charged, $($first.Rows.Count) rows out, $($unsent.Count) NotSent (LeadspaceBudgetExhausted)"
 
         $second = Invoke-Capped 50 $journal
-        $after = Get-SettledStats
+        $after = Get-LeadspaceSimulatorStats -Simulator $sim -Settled
         $more = $after.creditsCharged - $charged
         $more | Should -BeLessOrEqual 50
         $more | Should -BeGreaterOrEqual 45
@@ -91,7 +81,7 @@ Describe 'Invoke-LeadspaceEnrichment -MaxCredits' {
         Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ errorRate = 0.1; dropRate = 0.03; dropCharges = $true; slowRate = 0.05; slowMs = 1500; latencyMs = 2 }
         Connect-Leadspace -Token $token -ProgramId 'sim-program' -BaseUri $sim.BaseUri -RequestsPerSecond 2000 -MaxConcurrency 16 -MaxAttempts 3 -RetryBaseDelayMs 10 -RetryMaxDelaySec 1 -TimeoutSec 1
         $run = Invoke-Capped 80 (Join-Path $work 'faults.jsonl')
-        $stats = Get-SettledStats
+        $stats = Get-LeadspaceSimulatorStats -Simulator $sim -Settled
         $stats.creditsCharged | Should -BeLessOrEqual 80
         $run.Rows.Count | Should -Be 200
         $run.Rows.RowNumber | Should -Be (1..200)
