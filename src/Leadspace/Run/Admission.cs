@@ -54,8 +54,9 @@ namespace Leadspace.Run
     /// <summary>
     /// Decides, row by row, whether a request is sent: invalid, run stopped, identical to an earlier row of the run,
     /// answered in the journal, interrupted in an earlier run and not to be resent (-MaxAmbiguousRetries), over the
-    /// credit budget, declined at the confirmation prompt, or sent. The engine asks it for every row it runs and -WhatIf asks the same code with a
-    /// read-only journal, so the estimate is what the run would charge when every call is answered.
+    /// credit budget, declined at the confirmation prompt, or sent. The engine asks it for every row it runs and -WhatIf
+    /// asks the same code with a read-only journal and the same cap, so the estimate is what the run would charge when
+    /// every call is answered.
     /// </summary>
     internal sealed class AdmissionPolicy
     {
