@@ -467,6 +467,17 @@ public class RunTests : IDisposable
         Assert.Contains("2 not sent for the budget", stopped.Message);
         Assert.Contains("same -CheckpointPath and a new -MaxCredits", stopped.Message);
 
+        // -WhatIf with a cap of 1: Company 1-7 are in the journal now (8 rows answered, free), Company 8 takes the credit,
+        // Company 9 is left unsent.
+        var prediction = new RecordingOutput { Answer = false };
+        using (var whatIf = new EnrichmentRun(new RunOptions { WhatIf = true, CheckpointPath = path, MaxCredits = 1 }, Connection(new FakeCaller()), prediction))
+        {
+            whatIf.Begin();
+            foreach (var row in rows) whatIf.Add(row, row);
+            whatIf.End();
+            Assert.Equal((1L, 8L, 1L), (whatIf.Tally.WouldSend, whatIf.Tally.WouldReplayCount, whatIf.Tally.WouldOverBudgetCount));
+        }
+
         // The rerun with a new cap sends only the two rows the budget left unsent.
         var again = new FakeCaller();
         var (rerun, fine) = Execute(Capped(5, path), Connection(again), rows);
