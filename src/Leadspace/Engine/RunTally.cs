@@ -125,14 +125,19 @@ namespace Leadspace.Engine
         /// <param name="ambiguous">Sends of this run that may have been charged without an answer.</param>
         /// <param name="journal">The -CheckpointPath journal, or null.</param>
         /// <param name="nextPeriod">When a period budget is the spent one: when its next period starts.</param>
-        public string BudgetMessage(string spent, long charged, long ambiguous, string? journal, DateTimeOffset? nextPeriod)
+        /// <param name="runCap">The spent budget is the run's -MaxCredits (else the connection's: a new -MaxCredits does
+        /// not help).</param>
+        public string BudgetMessage(string spent, long charged, long ambiguous, string? journal, DateTimeOffset? nextPeriod, bool runCap = true)
         {
             var cost = $"this run was charged {charged} credit(s)" + (ambiguous > 0 ? $" ({ambiguous} more call(s) may have been charged without an answer)" : string.Empty);
             var counts = $"{Output} row(s) output ({Done} done, {Failed} failed, {NotSent} not sent), of which {NotSentForBudget} not sent for the budget (no credit spent on those)";
-            var wait = nextPeriod is DateTimeOffset next ? $", or wait for the next period (from {next:yyyy-MM-dd HH:mm} UTC)" : string.Empty;
+            var when = runCap ? " and a new -MaxCredits"
+                : nextPeriod is DateTimeOffset next ? $" once the budget allows more (its next period starts {next:yyyy-MM-dd HH:mm} UTC)"
+                : " once the budget allows more";
             var how = journal != null
-                ? $"To go on, rerun the same command with the same -CheckpointPath and a new -MaxCredits{wait}: the answers in the journal cost nothing and only the rows not answered are sent."
-                : $"To go on, resend the rows not sent with a new -MaxCredits{wait}: $err.TargetObject | Invoke-LeadspaceEnrichment -MaxCredits <n>. With -CheckpointPath, a rerun of the same command pays nothing for the rows already answered.";
+                ? $"To go on, rerun the same command with the same -CheckpointPath{when}: the answers in the journal cost nothing and only the rows not answered are sent."
+                : $"To go on, resend the rows not sent{(runCap ? " with a new -MaxCredits" : when)}: $err.TargetObject | Invoke-LeadspaceEnrichment" + (runCap ? " -MaxCredits <n>" : string.Empty)
+                  + ". With -CheckpointPath, a rerun of the same command pays nothing for the rows already answered.";
             return char.ToUpperInvariant(spent[0]) + spent.Substring(1) + $"; {cost}; {counts}. {how}";
         }
 

@@ -329,7 +329,7 @@ namespace Leadspace.Run
             CreditBudget spent = _runBudget.IsSpent || _connection?.Budget == null ? _runBudget : _connection.Budget;
             var snapshot = spent.Snapshot();
             DateTimeOffset? next = snapshot.Period != BudgetPeriod.None && snapshot.PeriodStart is DateTimeOffset start ? BudgetPeriods.End(snapshot.Period, start) : (DateTimeOffset?)null;
-            return _tally.BudgetMessage(spent.SpentMessage(), engine?.CreditsCharged ?? 0, engine?.PossibleCharges ?? 0, Checkpoint?.Path, next);
+            return _tally.BudgetMessage(spent.SpentMessage(), engine?.CreditsCharged ?? 0, engine?.PossibleCharges ?? 0, Checkpoint?.Path, next, runCap: spent == _runBudget);
         }
 
         /// <summary>Ends the run however it went. If the pipeline stopped early (Ctrl+C, -ErrorAction Stop,
