@@ -55,8 +55,10 @@
          Both files are written. A rerun resends the failed rows (those that may already have been charged only
          within -MaxAmbiguousRetries) and answers the rest from the journal.
       3  The run stopped early: out of credits or an invalid program id (427), credentials rejected (401), the
-         service unreachable, OAuth tokens unobtainable, or the journal unwritable. Both files are written: the rows
-         answered so far, and every other row (NotSent) to retry. Fix the cause and rerun the same command.
+         service unreachable, OAuth tokens unobtainable, or the journal unwritable; or the spending cap (-MaxCredits)
+         was reached (LeadspaceBudgetExhausted: every row was read, those beyond the cap were not sent). Both files
+         are written: the rows answered so far, and every other row (NotSent) to retry. Fix the cause (or give a new
+         -MaxCredits) and rerun the same command.
     A process killed by a signal has the scheduler's own code (for example 137 for SIGKILL) and no final file.
 
     The last line on stdout is the summary, for example:
@@ -94,6 +96,12 @@
     Calls per second (Connect-Leadspace -RequestsPerSecond; default 30, Leadspace's limit per program). Lower it when
     other systems use the same program.
 
+.PARAMETER MaxCredits
+    The most credits this run may spend (Invoke-LeadspaceEnrichment -MaxCredits): no call goes out that could bring the
+    credits charged above it, even when answers are lost. Rows beyond it go to the retry file (NotSent,
+    LeadspaceBudgetExhausted) and the runbook exits 3; rerun it with a new -MaxCredits (the next night, say) and the
+    journal answers the rows already paid for. Default: no cap.
+
 .PARAMETER PropertyMap
     Input columns the alias table does not know, mapped to request fields, as the cmdlet's -PropertyMap takes them:
     'Column=field' strings, for example 'Acct Legal Name=company.name', or from PowerShell a hashtable,
@@ -118,6 +126,11 @@
     pwsh -NoProfile -NonInteractive -File ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath /data/accounts.csv -OutputPath /data/accounts.enriched.csv -Delimiter ';' -RequestsPerSecond 15 -PropertyMap 'Acct Legal Name=company.name,SFDC Id=external_id'
 
 .EXAMPLE
+    # At most 500 credits a night: rows beyond the cap wait in the retry file (exit 3) and tomorrow's run, on the same
+    # journal, goes on where this one stopped:
+    pwsh -NoProfile -NonInteractive -File ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath /data/leads.csv -OutputPath /data/enriched.csv -MaxCredits 500
+
+.EXAMPLE
     # The same from a PowerShell prompt, where -PropertyMap also takes a hashtable:
     ./Invoke-LeadEnrichmentRunbook.ps1 -InputPath ./accounts.csv -OutputPath ./accounts.enriched.csv -Delimiter ';' -PropertyMap @{ 'Acct Legal Name' = 'company.name'; 'SFDC Id' = 'external_id' }
 #>
@@ -130,6 +143,7 @@ param(
     [string] $CheckpointPath,
     [string] $MaxAge,
     [ValidateRange(0.1, 100000)] [double] $RequestsPerSecond,
+    [ValidateRange(0, [long]::MaxValue)] [long] $MaxCredits,
     [object[]] $PropertyMap,
     [string[]] $CustomField,
     [char] $Delimiter = ','
@@ -221,6 +235,7 @@ catch { Exit-Runbook 1 '(no connection): nothing sent.' $_.Exception.Message }
 # EscapeFormulas: the output CSV is opened in spreadsheets; a value such as =HYPERLINK(...) shows as text, not as a formula.
 $enrich = @{ IncludeInput = $true; EscapeFormulas = $true; CheckpointPath = $CheckpointPath; SummaryVariable = 'summary' }
 if ($MaxAge) { $enrich.MaxAge = $MaxAge }
+if ($PSBoundParameters.ContainsKey('MaxCredits')) { $enrich.MaxCredits = $MaxCredits }
 if ($map) { $enrich.PropertyMap = $map }
 if ($CustomField) { $enrich.CustomField = $CustomField }
 

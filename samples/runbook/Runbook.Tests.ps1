@@ -273,6 +273,29 @@ Describe 'Invoke-LeadEnrichmentRunbook.ps1' {
         @($stats.chargesByExternalId.Keys | Sort-Object) | Should -Be @($case.Leads.'Lead ID' | Where-Object { $_ -ne 'L60' } | Sort-Object)
     }
 
+    It '-MaxCredits 20 on 50 rows: exit 3, 20 charged, the rest to retry as LeadspaceBudgetExhausted; the rerun with a new cap completes it, nothing paid twice' {
+        $case = New-Case 'cap' 50
+        Save-Input $case
+        $r = Invoke-Runbook ($case.Args + @('-MaxCredits', '20'))
+        $r.ExitCode | Should -Be 3 -Because $r.Text
+        $r.Summary | Should -Match '^Leadspace runbook: exit 3 \(LeadspaceBudgetExhausted\): 50 rows in, 20 to '
+        $r.Errors | Should -Match 'The credit budget \(-MaxCredits 20\) is spent'
+        $r.Errors | Should -Match '30 not sent for the budget'
+        (Get-SettledStats).creditsCharged | Should -Be 20
+        $retry = @(Import-Csv -LiteralPath $case.Retry)
+        $retry.Count | Should -Be 30
+        $retry.LeadspaceErrorId | Sort-Object -Unique | Should -Be 'LeadspaceBudgetExhausted'
+        $retry.LeadspaceStatus | Sort-Object -Unique | Should -Be 'NotSent'
+
+        $rerun = Invoke-Runbook ($case.Args + @('-MaxCredits', '100'))
+        $rerun.ExitCode | Should -Be 0 -Because $rerun.Text
+        $rerun.Counts['from the journal'] | Should -Be 20
+        @(Import-Csv -LiteralPath $case.Output).'Lead ID' | Should -Be $case.Leads.'Lead ID'
+        $stats = Get-SettledStats
+        $stats.creditsCharged | Should -Be 50
+        $stats.duplicateCharges | Should -Be 0
+    }
+
     It '10 % 5xx: retried; every row ends answered or in the retry file as failed, and nothing is charged twice' {
         $case = New-Case 'errors' 60
         Save-Input $case

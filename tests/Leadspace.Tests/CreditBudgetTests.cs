@@ -161,6 +161,35 @@ public class CreditBudgetTests
     }
 
     [Fact]
+    public async Task ARowSentOnceWhoseResendTheBudgetRefusesKeepsItsFailureAndSaysWhy()
+    {
+        // A 504 keeps its credit (it may have been charged); the retry finds the budget spent: nothing more is sent, and
+        // the row stays a 504 failure (Failed, perhaps charged), not a row that cost nothing.
+        var handler = new StubHandler((_, _) => Task.FromResult(StubHandler.Json(504, "{}")));
+        using var client = ClientTests.Client(handler, s => s.Retry = new RetryPolicy { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(1) });
+        var budget = new LocalCreditBudget(1, BudgetPeriod.None, "-MaxCredits 1", "Run");
+        var result = await client.EnrichAsync(ClientTests.Request(), new CallContext { Budget = budget });
+        Assert.Equal(1, handler.Calls);
+        Assert.True(result.Sent);
+        Assert.Equal(FailureKind.GatewayTimeout, result.Failure);
+        Assert.Contains("Not resent: the credit budget (-MaxCredits 1) is spent", result.Message);
+        var row = Leadspace.Engine.EnrichmentEngine.Shape(1, ClientTests.Request(), result);
+        Assert.Equal(Leadspace.Model.EnrichmentOutcome.Failed, row.Status);
+        Assert.Equal((1L, 0L), (budget.Snapshot().Spent, budget.Snapshot().Released));
+    }
+
+    [Fact]
+    public void ACompositeNamesTheBudgetThatIsSpent()
+    {
+        var run = new LocalCreditBudget(10, BudgetPeriod.None, "-MaxCredits 10", "Run");
+        var day = new LocalCreditBudget(0, BudgetPeriod.Day, "the program's daily budget", "Process");
+        var both = CompositeCreditBudget.Of(run, day)!;
+        Assert.True(both.IsSpent);
+        Assert.StartsWith("the credit budget (the program's daily budget) is spent: 0 of 0 credit(s) used this day (since ", both.SpentMessage());
+        Assert.Equal("the credit budget (-MaxCredits 10) is spent: 0 of 10 credit(s) used", run.SpentMessage());
+    }
+
+    [Fact]
     public async Task ATimeoutKeepsItsCreditAndARefusedConnectionGivesItBack()
     {
         var stall = new StubHandler(async (_, _) => { await Task.Delay(Timeout.Infinite); return null!; });

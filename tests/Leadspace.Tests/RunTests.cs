@@ -1,3 +1,4 @@
+using Leadspace.Budget;
 using Leadspace.Http;
 using Leadspace.Resilience;
 using Leadspace.Commands;
@@ -80,6 +81,21 @@ public class RunTests : IDisposable
         {
             // As the client does: a run that stopped sending sends nothing more.
             if (context.StopSending.IsCancellationRequested) return new CallResult { Stopped = true, Message = "The run stopped before this row was sent." };
+            // As the client does: a credit of the run's budget before the send, settled by the answer.
+            Budget.CreditReservation? credit = null;
+            if (context.Budget != null)
+            {
+                var answer = await context.Budget.ReserveAsync(context.StopSending);
+                if (!answer.Granted) return new CallResult { Failure = FailureKind.BudgetExhausted, Message = "Not sent: " + answer.Message + " (no credit spent)." };
+                credit = answer.Reservation;
+            }
+            CallResult? result = null;
+            try { return result = await SendAsync(request, context); }
+            finally { credit?.Settle(result?.Charged == true ? Budget.CreditSettlement.Charged : Budget.CreditSettlement.NotCharged); }
+        }
+
+        private async Task<CallResult> SendAsync(EnrichmentRequest request, CallContext context)
+        {
             context.BeforeSend?.Invoke();
             Interlocked.Increment(ref Sends);
             if (Delay > TimeSpan.Zero) await Task.Delay(Delay, context.Abort); else await Task.Yield();
@@ -370,6 +386,195 @@ public class RunTests : IDisposable
         Assert.Equal(0, caller.Sends);
         Assert.All(output.Rows, r => Assert.Equal(ErrorIds.Declined, r.ErrorId));
         Assert.Empty(output.Errors);
+    }
+
+    // ---- Credit budgets (-MaxCredits, the connection's budget) ----
+
+    private static RunOptions Capped(long maxCredits, string? journal = null) => new() { MaxCredits = maxCredits, CheckpointPath = journal };
+
+    [Fact]
+    public void MaxCreditsSendsNoMoreThanTheCapOutputsEveryRowAndEndsWithOneErrorThatCountsThem()
+    {
+        var caller = new FakeCaller { Delay = TimeSpan.FromMilliseconds(2) };
+        var (output, ended) = Execute(Capped(10), Connection(caller), Rows(30));
+
+        Assert.Equal(10, caller.Sends);
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), output.Rows.Select(r => r.RowNumber));
+        var unsent = output.Rows.Where(r => r.Status == EnrichmentOutcome.NotSent).ToList();
+        Assert.Equal(20, unsent.Count);
+        Assert.All(unsent, r => Assert.Equal(ErrorIds.BudgetExhausted, r.ErrorId));
+        Assert.All(unsent, r => Assert.Contains("the credit budget (-MaxCredits 10) is spent", r.Message));
+        Assert.All(unsent, r => Assert.Null(r.HttpStatus));
+        Assert.All(unsent, r => Assert.Same(FailureTable.For(FailureKind.BudgetExhausted).Error, ErrorTable.ForRow(r)));
+        Assert.Equal(20, output.Errors.Count); // each unsent row is an error too (its input as the target)
+
+        var stopped = Assert.IsType<LeadspaceRunStoppedException>(ended);
+        Assert.Equal(ErrorIds.BudgetExhausted, stopped.ErrorId);
+        Assert.Same(FailureTable.For(FailureKind.BudgetExhausted).Error, stopped.Error); // QuotaExceeded (FailureTableTests)
+        Assert.Equal(unsent[0].RowNumber, stopped.FatalRow.RowNumber);
+        Assert.Contains("The credit budget (-MaxCredits 10) is spent: 10 of 10 credit(s) used", stopped.Message);
+        Assert.Contains("this run was charged 10 credit(s)", stopped.Message);
+        Assert.Contains("30 row(s) output", stopped.Message);
+        Assert.Contains("20 not sent for the budget", stopped.Message);
+        Assert.Contains("-MaxCredits <n>", stopped.Message); // no journal: resend the unsent rows
+
+        var summary = output.Summarized!;
+        Assert.Equal(ErrorIds.BudgetExhausted, summary.Ending);
+        Assert.Equal((10L, 10L, 10L, 0L, 20L, 30L), (summary.MaxCredits!.Value, summary.CreditsCharged, summary.CreditsReserved, summary.CreditsReleased, summary.NotSent, summary.RowsOut));
+        Assert.Contains(output.Verbosed, v => v.Contains("Credits: 10 reserved, 0 given back (not charged), -MaxCredits 10; 20 row(s) not sent for the budget."));
+        Assert.False(output.OtherThread);
+    }
+
+    [Fact]
+    public void MaxCreditsZeroSendsNothingAndARunWithoutACapEndsNormally()
+    {
+        var caller = new FakeCaller();
+        var (output, ended) = Execute(Capped(0), Connection(caller), Rows(5));
+        Assert.Equal(0, caller.Sends);
+        Assert.All(output.Rows, r => Assert.Equal(ErrorIds.BudgetExhausted, r.ErrorId));
+        Assert.Contains("0 of 0 credit(s) used", Assert.IsType<LeadspaceRunStoppedException>(ended).Message);
+
+        var (free, none) = Execute(new RunOptions(), Connection(new FakeCaller()), Rows(5));
+        Assert.Null(none);
+        Assert.Null(free.Summarized!.MaxCredits);
+        Assert.Equal((5L, 0L, "Completed"), (free.Summarized.CreditsReserved, free.Summarized.CreditsReleased, free.Summarized.Ending));
+    }
+
+    [Fact]
+    public void OnceTheBudgetIsSpentTheJournalAndIdenticalRowsStillAnswerForFree()
+    {
+        var path = Path.Combine(_dir, "budget.jsonl");
+        Charge(path, Rows(5)); // an earlier run answered Company 1-5
+
+        // This run may buy two answers: Company 6 and 7. Company 8 finds the budget spent; after it, the journal's
+        // answers (Company 1-5, with other ids) and a row identical to Company 6 are still answered, free.
+        var rows = Rows(8).Skip(5).ToList();
+        rows.AddRange(Rows(5).Select((r, i) => Row("Company " + (i + 1), "old-" + (i + 1))));
+        rows.Add(Row("Company 6", "again-6"));
+        rows.Add(Row("Company 9", "r9"));
+        var caller = new FakeCaller();
+        var (output, ended) = Execute(Capped(2, path), Connection(caller), Slowly(rows, after: 2, caller));
+
+        Assert.Equal(2, caller.Sends);
+        Assert.Equal(rows.Count, output.Rows.Count);
+        Assert.Equal(new[] { "r6", "r7" }, output.Rows.Where(r => r.Source == ResultSource.Api).Select(r => r.ExternalId));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => "old-" + i), output.Rows.Where(r => r.Source == ResultSource.Journal).Select(r => r.ExternalId));
+        Assert.Equal("again-6", Assert.Single(output.Rows, r => r.Source == ResultSource.Duplicate).ExternalId);
+        Assert.Equal(new[] { "r8", "r9" }, output.Rows.Where(r => r.ErrorId == ErrorIds.BudgetExhausted).Select(r => r.ExternalId));
+        var stopped = Assert.IsType<LeadspaceRunStoppedException>(ended);
+        Assert.Contains("this run was charged 2 credit(s)", stopped.Message);
+        Assert.Contains("10 row(s) output", stopped.Message);
+        Assert.Contains("2 not sent for the budget", stopped.Message);
+        Assert.Contains("same -CheckpointPath and a new -MaxCredits", stopped.Message);
+
+        // -WhatIf with a cap of 1: Company 1-7 are in the journal now (8 rows answered, free), Company 8 takes the credit,
+        // Company 9 is left unsent.
+        var prediction = new RecordingOutput { Answer = false };
+        using (var whatIf = new EnrichmentRun(new RunOptions { WhatIf = true, CheckpointPath = path, MaxCredits = 1 }, Connection(new FakeCaller()), prediction))
+        {
+            whatIf.Begin();
+            foreach (var row in rows) whatIf.Add(row, row);
+            whatIf.End();
+            Assert.Equal((1L, 8L, 1L), (whatIf.Tally.WouldSend, whatIf.Tally.WouldReplayCount, whatIf.Tally.WouldOverBudgetCount));
+        }
+
+        // The rerun with a new cap sends only the two rows the budget left unsent.
+        var again = new FakeCaller();
+        var (rerun, fine) = Execute(Capped(5, path), Connection(again), rows);
+        Assert.Null(fine);
+        Assert.Equal(2, again.Sends);
+        Assert.All(rerun.Rows, r => Assert.Equal(EnrichmentOutcome.Enriched, r.Status));
+    }
+
+    [Fact]
+    public void ACallTheBudgetRefusesIsNotSentAndDoesNotStopTheRun()
+    {
+        int n = 0;
+        var caller = new FakeCaller();
+        // The client's answer when the reservation is refused right before the send; then the budget has room again
+        // (a connection's budget of another period, a released credit).
+        var engine = new EnrichmentEngine(new DelegateCaller(r => Interlocked.Increment(ref n) == 2
+            ? new CallResult { Failure = FailureKind.BudgetExhausted, Message = "Not sent: the credit budget (b) is spent (no credit spent)." }
+            : null, caller), new EngineOptions());
+        var results = new List<EnrichmentResult>();
+        for (int i = 1; i <= 3; i++)
+        {
+            var request = new InputMapper().Map(Row("Company " + i, "r" + i));
+            engine.Submit(i, null, request);
+            results.Add(engine.TakeNext(default).Result);
+        }
+        engine.Dispose();
+        Assert.Null(engine.Fatal);
+        Assert.Equal(new[] { EnrichmentOutcome.Enriched, EnrichmentOutcome.NotSent, EnrichmentOutcome.Enriched }, results.Select(r => r.Status));
+        Assert.Equal(ErrorIds.BudgetExhausted, results[1].ErrorId);
+        Assert.Equal(FailureKind.BudgetExhausted, results[1].Failure);
+
+        // A row already sent once (ambiguously) whose resend the budget refused stays Failed.
+        var sent = EnrichmentEngine.Shape(4, new InputMapper().Map(Row("Company 4", "r4")),
+            new CallResult { Sent = true, Attempts = 1, Failure = FailureKind.BudgetExhausted, Message = "Not resent: the credit budget (b) is spent." });
+        Assert.Equal(EnrichmentOutcome.Failed, sent.Status);
+    }
+
+    /// <summary>Answers from <paramref name="special"/> when it has an answer, else from <paramref name="inner"/>.</summary>
+    private sealed class DelegateCaller(Func<EnrichmentRequest, CallResult?> special, IEnrichmentCaller inner) : IEnrichmentCaller
+    {
+        public Task<CallResult> EnrichAsync(EnrichmentRequest request, CallContext context)
+            => special(request) is CallResult r ? Task.FromResult(r) : inner.EnrichAsync(request, context);
+    }
+
+    [Fact]
+    public void TheConnectionsBudgetCountsTooAndTheErrorSaysWhenItsPeriodEnds()
+    {
+        var caller = new FakeCaller();
+        var connection = Connection(caller);
+        connection.Budget = new LocalCreditBudget(4, BudgetPeriod.Day, "the program's daily budget (-CreditBudget 4)", "Process");
+        var (output, ended) = Execute(Capped(10), connection, Rows(6));
+        Assert.Equal(4, caller.Sends);
+        // Which rows get the four credits is up to the calls' race for them; two rows find the budget spent.
+        var unsent = output.Rows.Where(r => r.ErrorId == ErrorIds.BudgetExhausted).ToList();
+        Assert.Equal(2, unsent.Count);
+        Assert.All(unsent, r => Assert.Contains("the credit budget (the program's daily budget (-CreditBudget 4)) is spent: 4 of 4 credit(s) used this day", r.Message));
+        var stopped = Assert.IsType<LeadspaceRunStoppedException>(ended);
+        Assert.Contains("the program's daily budget", stopped.Message);
+        Assert.Contains("once the budget allows more (its next period starts " + DateTimeOffset.UtcNow.Date.AddDays(1).ToString("yyyy-MM-dd") + " 00:00 UTC)", stopped.Message);
+        Assert.DoesNotContain("-MaxCredits <n>", stopped.Message); // a larger cap would not help
+        // The run's credit is reserved first, then the program's: the two refused ones were given back.
+        Assert.Equal((6L, 2L, 4L), (output.Summarized!.CreditsReserved, output.Summarized.CreditsReleased, output.Summarized.CreditsCharged));
+
+        // -WhatIf applies what that budget has left (nothing now), and -MaxCredits.
+        var prediction = new RecordingOutput { Answer = false };
+        using (var run = new EnrichmentRun(new RunOptions { WhatIf = true, MaxCredits = 10 }, connection, prediction))
+        {
+            run.Begin();
+            foreach (var row in Rows(6)) run.Add(row, row);
+            run.End();
+            Assert.Equal(0, run.Tally.WouldSend);
+            Assert.Equal(6, run.Tally.WouldOverBudgetCount);
+        }
+    }
+
+    [Theory]
+    [InlineData(30, 30)]
+    [InlineData(100, 50)]
+    public void WhatIfAppliesTheCapAndPredictsWhatTheCappedRunCharges(long cap, long expected)
+    {
+        var rows = Rows(50).ToList();
+        var output = new RecordingOutput { Answer = false };
+        using (var run = new EnrichmentRun(new RunOptions { WhatIf = true, MaxCredits = cap }, Connection(new FakeCaller()), output))
+        {
+            run.Begin();
+            foreach (var row in rows) run.Add(row, row);
+            run.End();
+            Assert.Equal(expected, run.Tally.WouldSend);
+            Assert.Equal($"Enrich through Leadspace, spending up to {expected} credit(s) in {expected} call(s)", run.Tally.WhatIfAction());
+        }
+        if (expected < 50) Assert.Contains(output.Confirmed, c => c.Contains($"{expected} to send") && c.Contains($"{50 - expected} left unsent by the credit budget (-MaxCredits {cap}"));
+        else Assert.DoesNotContain(output.Confirmed, c => c.Contains("left unsent"));
+        Assert.Equal(expected, output.Confirmed.Count - 1); // one "What if" per row sent (none for a row over the cap), then the run's line
+
+        var caller = new FakeCaller();
+        Execute(Capped(cap), Connection(caller), rows);
+        Assert.Equal(expected, caller.Charged);
     }
 
     // ---- One error identity ----

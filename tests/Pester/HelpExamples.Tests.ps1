@@ -86,7 +86,7 @@ $cred = $emeaCred = $usCred = [pscredential]::new('acme-prod', (ConvertTo-Secure
             # An example that watches a run must show at least one reading (a loop that never runs shows none).
             if ($Name -like 'Get-LeadspaceRateStatus: Example 2*') { ($out | Out-String) | Should -Match 'EffectiveRate' }
             # Row errors are expected only for the sample's invalid rows (and rows an example deliberately stops).
-            $unexpected = @($ps.Streams.Error | Where-Object { $_.FullyQualifiedErrorId -notmatch '^Leadspace(InvalidInput|NotSent|CreditsExhausted),' })
+            $unexpected = @($ps.Streams.Error | Where-Object { $_.FullyQualifiedErrorId -notmatch '^Leadspace(InvalidInput|NotSent|CreditsExhausted|BudgetExhausted),' })
             $unexpected | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" } | Should -BeNullOrEmpty
         }
         finally {

@@ -421,11 +421,7 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
             try { 1..40 | ForEach-Object { New-Lead $_ } | Invoke-LeadspaceEnrichment -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue | Out-Null }
             catch { $caught = $_ }
             # Let the simulator finish (and charge) the calls it is still working on: wait until none is in flight.
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (($stats = Get-LeadspaceSimulatorStats -Simulator $sim).inFlight -gt 0) {
-                if ([DateTime]::UtcNow -gt $deadline) { throw "The simulator still has $($stats.inFlight) call(s) in flight." }
-                Start-Sleep -Milliseconds 50
-            }
+            $stats = Get-LeadspaceSimulatorStats -Simulator $sim -Settled
             $stats.duplicateCharges | Should -Be 0
             $stats.creditsCharged | Should -BeLessOrEqual 40
             ($warned -join ' ') | Should -Match 'no longer resent.*-TimeoutSec'

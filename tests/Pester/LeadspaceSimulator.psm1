@@ -172,10 +172,20 @@ function Get-LeadspaceSimulatorStats {
     GET /__stats: calls, statusCounts, creditsCharged, chargesByExternalId, duplicateCharges, maxAcceptedInAnyWindow, ...
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory)] $Simulator)
+    param(
+        [Parameter(Mandatory)] $Simulator,
+        # Waits (up to 30 s) until no call is in flight: a call whose client gave up still ends, and is charged.
+        [switch] $Settled
+    )
     # As a hashtable: external ids are case-sensitive (Salesforce ids), and keys differing only by case
     # would make ConvertFrom-Json (and so Invoke-RestMethod) fail on chargesByExternalId.
-    (Invoke-WebRequest -Uri "$($Simulator.BaseUri)/__stats" -Method Get -UseBasicParsing).Content | ConvertFrom-Json -AsHashtable
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while ($true) {
+        $stats = (Invoke-WebRequest -Uri "$($Simulator.BaseUri)/__stats" -Method Get -UseBasicParsing).Content | ConvertFrom-Json -AsHashtable
+        if (-not $Settled -or $stats.inFlight -eq 0) { return $stats }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "The simulator still has $($stats.inFlight) call(s) in flight." }
+        Start-Sleep -Milliseconds 50
+    }
 }
 
 function Get-LeadspaceSimulatorRequest {

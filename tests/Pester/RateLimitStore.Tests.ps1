@@ -198,11 +198,6 @@ Connect-Leadspace -Token (ConvertTo-SecureString '$($sim.Token)' -AsPlainText -F
         BeforeEach {
             # Calls as fast as the store's gate allows: these tests are about credits, not the rate.
             $null = Set-LeadspaceSimulatorConfig -Simulator $sim -Config @{ rate = 0; latencyMs = 2; jitterMs = 0 }
-            # Until the run side of issue 18 (Invoke-LeadspaceEnrichment -MaxCredits, which spends the connection's budget)
-            # is merged, a run does not reserve from the connection's budget: skip rather than fail. Remove after the merge.
-            if (-not (Get-Command Invoke-LeadspaceEnrichment).Parameters.ContainsKey('MaxCredits')) {
-                Set-ItResult -Skipped -Because 'the run side of credit budgets (Invoke-LeadspaceEnrichment -MaxCredits) is not merged yet'
-            }
         }
 
         It 'three processes, 100 distinct rows each: 140 to 150 charged in all, every row out, the rest NotSent; a fourth process sends nothing' {

@@ -105,6 +105,15 @@ namespace Leadspace.Budget
         /// <summary>What the budget stands at now.</summary>
         public abstract BudgetSnapshot Snapshot();
 
+        /// <summary>Why a row is not sent once <see cref="IsSpent"/>: which budget and what it stands at (a composite
+        /// names the one that is spent), in words for the row's message.</summary>
+        public virtual string SpentMessage() => Describe(Snapshot());
+
+        /// <summary>"the credit budget (-MaxCredits 50) is spent: 50 of 50 credit(s) used[ this day (since …)]".</summary>
+        internal static string Describe(BudgetSnapshot s)
+            => $"the credit budget ({s.Name}) is spent: {s.Spent} of {s.Limit} credit(s) used"
+               + (s.PeriodStart is DateTimeOffset start ? $" this {BudgetPeriods.Noun(s.Period)} (since {start:yyyy-MM-dd HH:mm} UTC)" : string.Empty);
+
         /// <summary>How an attempt's outcome settles its reservation (the failure table's ambiguity decides):
         /// a 2xx is Charged; a failure that may have been charged (ambiguous kinds) is Ambiguous; every other failure,
         /// and an attempt that never went on the wire, is NotCharged.</summary>

@@ -215,6 +215,9 @@ namespace Leadspace.Budget
         /// <summary>The first budget's snapshot (the composite is not shown as such).</summary>
         public override BudgetSnapshot Snapshot() => _budgets[0].Snapshot();
 
+        /// <summary>The message of the first budget that is spent.</summary>
+        public override string SpentMessage() => (Array.Find(_budgets, b => b.IsSpent) ?? _budgets[0]).SpentMessage();
+
         private sealed class Reservations : CreditReservation
         {
             private readonly CreditReservation[] _all;

@@ -209,8 +209,10 @@ namespace Leadspace.Budget
         }
 
         /// <summary>Why rows are not sent now, in words for a row's message or the run's terminating error: the store is
-        /// unreachable, or the budget is spent (the store's latest figures). (With the run side's virtual
-        /// CreditBudget.SpentMessage, this is its override.)</summary>
+        /// unreachable, or the budget is spent (the store's latest figures).</summary>
+        public override string SpentMessage() => RefusalMessage();
+
+        /// <summary>The same as <see cref="SpentMessage"/>.</summary>
         public string RefusalMessage()
         {
             bool down;

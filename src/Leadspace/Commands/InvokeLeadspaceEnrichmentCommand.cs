@@ -102,6 +102,13 @@ namespace Leadspace.Commands
         [ValidateNotNullOrEmpty]
         public string? CheckpointPath { get; set; }
 
+        /// <summary>The most credits this run may spend: no call goes out that could make the credits charged (or
+        /// possibly charged, without an answer) exceed it. Rows beyond it come out NotSent (LeadspaceBudgetExhausted)
+        /// and the run ends with one terminating error that counts them.</summary>
+        [Parameter]
+        [ValidateRange(0L, long.MaxValue)]
+        public long? MaxCredits { get; set; }
+
         /// <summary>Answers in the journal older than this count as absent (e.g. 30d, 12h).</summary>
         [Parameter]
         [DurationTransformation]
@@ -149,6 +156,7 @@ namespace Leadspace.Commands
                 TotalCount = TotalCount,
                 CheckpointPath = CheckpointPath == null ? null : GetUnresolvedProviderPathFromPSPath(CheckpointPath),
                 MaxAge = MaxAge,
+                MaxCredits = MaxCredits,
                 Mapper = Mapper(),
             };
             // -WhatIf sends nothing: it reads a journal through the connection if there is one, and needs none otherwise.

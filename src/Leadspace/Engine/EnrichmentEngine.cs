@@ -31,6 +31,9 @@ namespace Leadspace.Engine
         /// <summary>The connection's -MaxAmbiguousRetries: a request sent in an earlier run without an answer is
         /// resent only while its possible charges stay within it.</summary>
         public int MaxAmbiguousRetries { get; set; } = 1;
+        /// <summary>The run's credit budget(s) (-MaxCredits and the connection's -CreditBudget), or null: a row is not
+        /// admitted once it is spent, and each attempt reserves a credit of it (<see cref="CallContext.Budget"/>).</summary>
+        public Budget.CreditBudget? Budget { get; set; }
     }
 
     /// <summary>
@@ -42,6 +45,8 @@ namespace Leadspace.Engine
     /// that may have been charged (they count against -MaxAmbiguousRetries); a row identical to one already seen in
     /// this run reuses its answer. A fatal failure (<see cref="FailureTable"/>: 401 after renewal, 427, an
     /// unreachable server, an OAuth outage, an unwritable journal) stops every row not yet sent: they complete as NotSent.
+    /// A spent credit budget is not fatal: each row it refuses (at admission, or when its credit is reserved right before
+    /// the send) completes as NotSent with LeadspaceBudgetExhausted, and rows the journal or dedupe answer still are.
     /// </summary>
     internal sealed class EnrichmentEngine : IDisposable
     {
@@ -65,7 +70,7 @@ namespace Leadspace.Engine
             _options = options;
             _journal = options.Journal;
             if (options.Dedupe && _journal == null) throw new ArgumentException("In-run dedupe needs an answer store (a journal).", nameof(options));
-            _admission = new AdmissionPolicy(_journal, options.Dedupe, options.MaxAmbiguousRetries, _pendingByKey.ContainsKey);
+            _admission = new AdmissionPolicy(_journal, options.Dedupe, options.MaxAmbiguousRetries, _pendingByKey.ContainsKey, options.Budget);
         }
 
         public int WindowSize => _options.WindowSize;
@@ -144,6 +149,9 @@ namespace Leadspace.Engine
                     failed.Failure = FailureKind.InterruptedCall;
                     SubmitCompleted(input, failed);
                     return;
+                case AdmissionKind.OverBudget:
+                    SubmitCompleted(input, OverBudget(rowNumber, request, "Not sent: " + admission.Reason + " (no credit spent)."));
+                    return;
                 case AdmissionKind.Declined:
                     SubmitCompleted(input, ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.Declined,
                         "Declined at the confirmation prompt; not sent."));
@@ -212,6 +220,7 @@ namespace Leadspace.Engine
                     Abort = _abort.Token,
                     Health = Health,
                     PriorPossibleCharges = prior,
+                    Budget = _options.Budget,
                     BeforeSend = () =>
                     {
                         if (key != null && journal != null && journal.Durable) journal.RecordSent(key); // write-ahead
@@ -262,6 +271,11 @@ namespace Leadspace.Engine
             {
                 return ResultShaper.FromResponse(rowNumber, call.Response, call.HttpStatus ?? 200, call.Attempts, request.ExternalId);
             }
+            if (!call.Sent && call.Failure == FailureKind.BudgetExhausted)
+            {
+                // The budget refused the credit when the call was about to go out: nothing sent, free to send later.
+                return OverBudget(rowNumber, request, call.Message ?? "Not sent: the credit budget is spent (no credit spent).");
+            }
             if (!call.Sent && (call.Failure == FailureKind.None || call.Stopped || FailureTable.IsFatal(call.Failure)))
             {
                 // Never on the wire: the run stopped first, or this very call found the run dead. Free to resend.
@@ -282,6 +296,14 @@ namespace Leadspace.Engine
         private static EnrichmentResult NotSent(long rowNumber, EnrichmentRequest request, string message)
         {
             return ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.NotSent, message);
+        }
+
+        /// <summary>A row not sent because the credit budget is spent: NotSent, LeadspaceBudgetExhausted.</summary>
+        private static EnrichmentResult OverBudget(long rowNumber, EnrichmentRequest request, string message)
+        {
+            var result = ResultShaper.Failure(rowNumber, EnrichmentOutcome.NotSent, request.ExternalId, ErrorIds.BudgetExhausted, message);
+            result.Failure = FailureKind.BudgetExhausted;
+            return result;
         }
 
         /// <summary>Results at the head of the window that are complete, in input order; does not block.</summary>

@@ -28,6 +28,8 @@ namespace Leadspace.Engine
         public long Invalid { get; private set; }
         public long Failed { get; private set; }
         public long NotSent { get; private set; }
+        /// <summary>Rows not sent because the credit budget was spent (NotSent, LeadspaceBudgetExhausted): part of <see cref="NotSent"/>.</summary>
+        public long NotSentForBudget { get; private set; }
         /// <summary>Rows that would be sent (-WhatIf).</summary>
         public long WouldSend { get; private set; }
         /// <summary>Rows -WhatIf found identical to an earlier row (no call).</summary>
@@ -36,6 +38,8 @@ namespace Leadspace.Engine
         public long WouldReplayCount { get; private set; }
         /// <summary>Rows -WhatIf found sent in earlier runs without an answer beyond -MaxAmbiguousRetries (no call).</summary>
         public long WouldNotResendCount { get; private set; }
+        /// <summary>Rows -WhatIf found beyond the credit budget (not sent, no credit).</summary>
+        public long WouldOverBudgetCount { get; private set; }
         public long FromApi { get; private set; }
         public long FromJournal { get; private set; }
         public long Duplicates { get; private set; }
@@ -56,6 +60,7 @@ namespace Leadspace.Engine
                 case AdmissionKind.Duplicate: WouldDuplicateCount++; break;
                 case AdmissionKind.Answered: WouldReplayCount++; break;
                 case AdmissionKind.NotResent: WouldNotResendCount++; break;
+                case AdmissionKind.OverBudget: WouldOverBudgetCount++; break;
                 case AdmissionKind.Send: WouldSend++; break;
             }
         }
@@ -68,7 +73,10 @@ namespace Leadspace.Engine
                 case EnrichmentOutcome.NotMatched: NotMatched++; break;
                 case EnrichmentOutcome.Invalid: Invalid++; break;
                 case EnrichmentOutcome.Failed: Failed++; break;
-                case EnrichmentOutcome.NotSent: NotSent++; break;
+                case EnrichmentOutcome.NotSent:
+                    NotSent++;
+                    if (result.ErrorId == ErrorIds.BudgetExhausted) NotSentForBudget++;
+                    break;
             }
             switch (result.Source)
             {
@@ -81,11 +89,13 @@ namespace Leadspace.Engine
         public string Summary()
             => $"Leadspace enrichment: {RowsRead} rows in {Elapsed.TotalSeconds:0.0} s — {Enriched} enriched, {NotMatched} not matched, {Invalid} invalid, {Failed} failed, {NotSent} not sent.";
 
-        public string WhatIfTarget()
+        /// <param name="budget">What the credit budget is called ("-MaxCredits 30"), when there is one.</param>
+        public string WhatIfTarget(string? budget = null)
             => $"{RowsRead} input row(s): {WouldSend} to send, {Invalid} invalid (not sent, no credit)"
                + (WouldDuplicateCount > 0 ? $", {WouldDuplicateCount} identical to an earlier row (no credit)" : string.Empty)
                + (WouldReplayCount > 0 ? $", {WouldReplayCount} answered in the journal (no credit)" : string.Empty)
-               + (WouldNotResendCount > 0 ? $", {WouldNotResendCount} sent by an earlier run without an answer and not resent (-MaxAmbiguousRetries; no credit)" : string.Empty);
+               + (WouldNotResendCount > 0 ? $", {WouldNotResendCount} sent by an earlier run without an answer and not resent (-MaxAmbiguousRetries; no credit)" : string.Empty)
+               + (WouldOverBudgetCount > 0 ? $", {WouldOverBudgetCount} left unsent by the credit budget ({budget ?? "spent"}; no credit)" : string.Empty);
 
         public string WhatIfAction() => $"Enrich through Leadspace, spending up to {WouldSend} credit(s) in {WouldSend} call(s)";
 
@@ -106,6 +116,29 @@ namespace Leadspace.Engine
             }
             return $"{reason} on row {fatal.RowNumber}; the run stopped sending. Of {RowsRead} rows read: {Done} done ({Enriched} enriched, {NotMatched} not matched, {Invalid} invalid), {Failed} failed, {NotSent} not sent (no credit spent on those). "
                 + $"Every row has been output; resend the failed and not-sent ones with $err.TargetObject | Invoke-LeadspaceEnrichment. Cause: {fatal.Message}";
+        }
+
+        /// <summary>The message of the terminating error of a run that left rows unsent for its credit budget (every
+        /// row has been output).</summary>
+        /// <param name="spent">Which budget is spent, in words (<see cref="Budget.CreditBudget.SpentMessage"/>).</param>
+        /// <param name="charged">Credits charged by this run (2xx answers).</param>
+        /// <param name="ambiguous">Sends of this run that may have been charged without an answer.</param>
+        /// <param name="journal">The -CheckpointPath journal, or null.</param>
+        /// <param name="nextPeriod">When a period budget is the spent one: when its next period starts.</param>
+        /// <param name="runCap">The spent budget is the run's -MaxCredits (else the connection's: a new -MaxCredits does
+        /// not help).</param>
+        public string BudgetMessage(string spent, long charged, long ambiguous, string? journal, DateTimeOffset? nextPeriod, bool runCap = true)
+        {
+            var cost = $"this run was charged {charged} credit(s)" + (ambiguous > 0 ? $" ({ambiguous} more call(s) may have been charged without an answer)" : string.Empty);
+            var counts = $"{Output} row(s) output ({Done} done, {Failed} failed, {NotSent} not sent), of which {NotSentForBudget} not sent for the budget (no credit spent on those)";
+            var when = runCap ? " and a new -MaxCredits"
+                : nextPeriod is DateTimeOffset next ? $" once the budget allows more (its next period starts {next:yyyy-MM-dd HH:mm} UTC)"
+                : " once the budget allows more";
+            var how = journal != null
+                ? $"To go on, rerun the same command with the same -CheckpointPath{when}: the answers in the journal cost nothing and only the rows not answered are sent."
+                : $"To go on, resend the rows not sent{(runCap ? " with a new -MaxCredits" : when)}: $err.TargetObject | Invoke-LeadspaceEnrichment" + (runCap ? " -MaxCredits <n>" : string.Empty)
+                  + ". With -CheckpointPath, a rerun of the same command pays nothing for the rows already answered.";
+            return char.ToUpperInvariant(spent[0]) + spent.Substring(1) + $"; {cost}; {counts}. {how}";
         }
 
         /// <summary>"row 12 [L-12] (Ada Lovelace, Analytical Engines)": for -WhatIf/-Confirm and messages.</summary>

@@ -96,7 +96,10 @@ namespace Leadspace
         public static ErrorEntry ForRow(EnrichmentResult result)
         {
             if (result.Status == EnrichmentOutcome.Invalid) return InvalidInput;
-            if (result.Status == EnrichmentOutcome.NotSent) return result.ErrorId == ErrorIds.CheckpointFailed ? CheckpointStopped : NotSent;
+            if (result.Status == EnrichmentOutcome.NotSent)
+                return result.ErrorId == ErrorIds.CheckpointFailed ? CheckpointStopped
+                    : result.ErrorId == ErrorIds.BudgetExhausted ? FailureTable.For(FailureKind.BudgetExhausted).Error
+                    : NotSent;
             return result.Failure == FailureKind.None ? UnclassifiedFailure : FailureTable.For(result.Failure).Error;
         }
 

@@ -288,8 +288,17 @@ namespace Leadspace.Http
                     if (!answer.Granted)
                     {
                         Release();
-                        result.Failure = FailureKind.BudgetExhausted;
-                        result.Message = "Not sent: " + answer.Message + " (no credit spent).";
+                        if (result.Sent && result.Failure != FailureKind.None && !FailureTable.IsFatal(result.Failure))
+                        {
+                            // An earlier attempt went out and failed (perhaps charged, without an answer): the row keeps
+                            // that failure; the budget only stopped the resend.
+                            result.Message = (result.Message ?? "The call failed.") + " Not resent: " + answer.Message + ".";
+                        }
+                        else
+                        {
+                            result.Failure = FailureKind.BudgetExhausted;
+                            result.Message = (result.Sent ? "Not resent: " : "Not sent: ") + answer.Message + (result.Sent ? "." : " (no credit spent).");
+                        }
                         return (Next.Done, null);
                     }
                     reservation = answer.Reservation;

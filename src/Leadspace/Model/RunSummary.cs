@@ -34,6 +34,13 @@ namespace Leadspace.Model
         /// <summary>Paid calls whose results were not output because the run stopped early (answers kept in the
         /// journal, if there is one, and replayed by the next run).</summary>
         public long CallsDiscarded { get; set; }
+        /// <summary>-MaxCredits of the run; null when not given.</summary>
+        public long? MaxCredits { get; set; }
+        /// <summary>Credits this run reserved: one per attempt about to be sent (retries included).</summary>
+        public long CreditsReserved { get; set; }
+        /// <summary>Reservations given back because the attempt was not charged (429, 400, 5xx that say so, a refused
+        /// connection, not sent after all). Reserved − released = charged + kept because the call may have been charged.</summary>
+        public long CreditsReleased { get; set; }
         /// <summary>Rows an earlier run sent without an answer (in flight when it ended), resent by this run.</summary>
         public long InterruptedRowsResent { get; set; }
         /// <summary>Such rows not resent (-MaxAmbiguousRetries used up).</summary>

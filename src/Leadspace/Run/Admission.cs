@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Leadspace.Budget;
 using Leadspace.Journal;
 using Leadspace.Model;
 
@@ -20,8 +21,10 @@ namespace Leadspace.Run
         NotResent,
         /// <summary>The user answered No at the -Confirm prompt: a NotSent row that is not an error.</summary>
         Declined,
-        // A credit budget (issue 18) goes here: "the budget is spent" is one more reason not to send, decided
-        // before the confirmation prompt so that the prompt is asked only for rows that would really be sent.
+        /// <summary>The credit budget (-MaxCredits, the connection's -CreditBudget) is spent: NotSent
+        /// (LeadspaceBudgetExhausted), no call. Decided after the journal and dedupe (their answers cost nothing and are
+        /// still given) and before the confirmation prompt (asked only for rows that would really be sent).</summary>
+        OverBudget,
         /// <summary>Sent: one credit (a resend when earlier runs left it unanswered).</summary>
         Send,
     }
@@ -41,7 +44,8 @@ namespace Leadspace.Run
         public int Prior { get; }
         /// <summary>The journal's answer (<see cref="AdmissionKind.Answered"/>).</summary>
         public JournalAnswer? Answer { get; }
-        /// <summary>Why the row is invalid (<see cref="AdmissionKind.Invalid"/>).</summary>
+        /// <summary>Why the row is invalid (<see cref="AdmissionKind.Invalid"/>), or which budget is spent
+        /// (<see cref="AdmissionKind.OverBudget"/>).</summary>
         public string? Reason { get; }
         /// <summary>True when the row costs a credit.</summary>
         public bool Charges => Kind == AdmissionKind.Send;
@@ -49,9 +53,10 @@ namespace Leadspace.Run
 
     /// <summary>
     /// Decides, row by row, whether a request is sent: invalid, run stopped, identical to an earlier row of the run,
-    /// answered in the journal, interrupted in an earlier run and not to be resent (-MaxAmbiguousRetries), declined at
-    /// the confirmation prompt, or sent. The engine asks it for every row it runs and -WhatIf asks the same code with a
-    /// read-only journal, so the estimate is what the run would charge when every call is answered.
+    /// answered in the journal, interrupted in an earlier run and not to be resent (-MaxAmbiguousRetries), over the
+    /// credit budget, declined at the confirmation prompt, or sent. The engine asks it for every row it runs and -WhatIf
+    /// asks the same code with a read-only journal and the same cap, so the estimate is what the run would charge when
+    /// every call is answered.
     /// </summary>
     internal sealed class AdmissionPolicy
     {
@@ -60,14 +65,19 @@ namespace Leadspace.Run
         private readonly int _maxAmbiguousRetries;
         private readonly Func<string, bool> _identicalInRun;
         private readonly HashSet<string>? _predicted;
+        private readonly CreditBudget? _budget;
 
         /// <param name="journal">The run journal or answer store; null for none.</param>
         /// <param name="dedupe">Identical rows are sent once.</param>
         /// <param name="maxAmbiguousRetries">The connection's -MaxAmbiguousRetries.</param>
         /// <param name="identicalInRun">Whether a row with this key is on its way in this run (the engine's window);
         /// null for a prediction (-WhatIf), where every row decided Send counts as answered for the rows after it.</param>
-        public AdmissionPolicy(IAnswerStore? journal, bool dedupe, int maxAmbiguousRetries, Func<string, bool>? identicalInRun = null)
+        /// <param name="budget">The run's credit budget(s), or null. A run asks whether it is spent (the client reserves
+        /// the credit right before the send); a prediction spends one credit of it per row decided Send, as if every
+        /// call were answered.</param>
+        public AdmissionPolicy(IAnswerStore? journal, bool dedupe, int maxAmbiguousRetries, Func<string, bool>? identicalInRun = null, CreditBudget? budget = null)
         {
+            _budget = budget;
             _journal = journal;
             _dedupe = dedupe;
             _maxAmbiguousRetries = maxAmbiguousRetries;
@@ -80,6 +90,9 @@ namespace Leadspace.Run
         }
 
         public int MaxAmbiguousRetries => _maxAmbiguousRetries;
+
+        /// <summary>What the credit budget is called in messages ("-MaxCredits 30"), or null for none.</summary>
+        public string? BudgetName => _budget?.Snapshot().Name;
 
         /// <summary>The decision for one row.</summary>
         /// <param name="request">The mapped request.</param>
@@ -103,8 +116,14 @@ namespace Leadspace.Run
                 prior = _journal?.PriorPossibleCharges(key) ?? 0;
                 if (prior > _maxAmbiguousRetries) return new Admission(AdmissionKind.NotResent, key, prior);
             }
+            if (_budget != null && _budget.IsSpent) return new Admission(AdmissionKind.OverBudget, key, prior, reason: _budget.SpentMessage());
             if (confirm != null && !confirm()) return new Admission(AdmissionKind.Declined, key, prior);
-            if (key != null && _predicted != null) _predicted.Add(key);
+            if (_predicted != null)
+            {
+                if (key != null) _predicted.Add(key);
+                // A prediction: the call is taken as answered (charged). A local budget answers at once.
+                if (_budget != null) _budget.ReserveAsync(default).AsTask().GetAwaiter().GetResult().Reservation?.Settle(CreditSettlement.Charged);
+            }
             return new Admission(AdmissionKind.Send, key, prior);
         }
     }

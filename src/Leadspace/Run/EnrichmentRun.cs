@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Leadspace.Budget;
 using Leadspace.Http;
 using Leadspace.Resilience;
 using Leadspace.Engine;
@@ -35,6 +36,10 @@ namespace Leadspace.Run
         private bool _ended, _summarySet;
         private string? _ending;
         private long _discarded;
+        /// <summary>The run's own budget: -MaxCredits, or no limit (it still counts the run's reservations for the summary).</summary>
+        private readonly LocalCreditBudget _runBudget;
+        /// <summary>The first row not sent for the budget: the terminating error's row.</summary>
+        private EnrichmentResult? _firstOverBudget;
 
         /// <param name="options">How the run goes.</param>
         /// <param name="connection">The connection; for -WhatIf it may be null (then a journal cannot be read).</param>
@@ -48,6 +53,23 @@ namespace Leadspace.Run
             _progress = new ProgressReport(options.TotalCount);
             _shaper = new OutputShaper(options.AsResponse, options.EscapeFormulas);
             _notices = new RunNotices(output, connection);
+            _runBudget = RunBudget(options.MaxCredits);
+        }
+
+        private static LocalCreditBudget RunBudget(long? maxCredits)
+            => new LocalCreditBudget(maxCredits ?? long.MaxValue, BudgetPeriod.None, maxCredits is long n ? "-MaxCredits " + n : "no -MaxCredits", "Run");
+
+        /// <summary>The budgets a call reserves from: the run's, then the connection's (-CreditBudget), if any.</summary>
+        private CreditBudget Budgets() => CompositeCreditBudget.Of(_runBudget, _connection?.Budget)!;
+
+        /// <summary>-WhatIf: the same cap as a run, as fresh budgets that the prediction spends row by row: -MaxCredits,
+        /// and what the connection's budget has left now. Null when there is no cap.</summary>
+        private CreditBudget? PredictionBudget()
+        {
+            var run = _options.MaxCredits.HasValue ? RunBudget(_options.MaxCredits) : null;
+            var left = _connection?.Budget?.Snapshot();
+            var connection = left != null ? new LocalCreditBudget(left.Left, BudgetPeriod.None, $"{left.Name}, {left.Left} credit(s) left", "Run") : null;
+            return CompositeCreditBudget.Of(run, connection);
         }
 
         /// <summary>The input column → request field map; the cmdlet replaces it for -CustomFields before the first row.</summary>
@@ -87,7 +109,7 @@ namespace Leadspace.Run
             {
                 _journal = TemporaryAnswerStore.Open(); // keeps answers for identical rows later in the input
             }
-            if (_options.WhatIf) _prediction = new AdmissionPolicy(_journal, _options.Dedupe, _connection?.MaxAmbiguousRetries ?? 1);
+            if (_options.WhatIf) _prediction = new AdmissionPolicy(_journal, _options.Dedupe, _connection?.MaxAmbiguousRetries ?? 1, budget: PredictionBudget());
         }
 
         /// <summary>One input row: mapped, decided, and sent or completed; whatever is ready is output.</summary>
@@ -164,6 +186,7 @@ namespace Leadspace.Run
                 Journal = _journal,
                 Dedupe = _options.Dedupe,
                 MaxAmbiguousRetries = connection.MaxAmbiguousRetries,
+                Budget = Budgets(),
             });
             _notices.Started();
             _output.Verbose($"Enriching through {connection.BaseUri} (program '{connection.ProgramId ?? "(not given)"}', connection {connection.Id}) at up to {connection.RequestsPerSecond} calls/s, {connection.MaxConcurrency} in flight.");
@@ -175,6 +198,7 @@ namespace Leadspace.Run
             var result = done.Result;
             var rowInput = (RowInput)done.Input!;
             _tally.Count(result);
+            if (_firstOverBudget == null && result.Status == EnrichmentOutcome.NotSent && result.ErrorId == ErrorIds.BudgetExhausted) _firstOverBudget = result;
             _notices.Health(_engine?.Health);
             _notices.Gate();
             _notices.UntypedValues(result);
@@ -222,11 +246,14 @@ namespace Leadspace.Run
                 }
                 _ended = true;
                 if (_prediction != null)
-                    _output.Confirm(_tally.WhatIfTarget() + (_notices.MappingReport != null ? ". " + _notices.MappingReport : string.Empty), _tally.WhatIfAction());
+                    _output.Confirm(_tally.WhatIfTarget(_prediction.BudgetName) + (_notices.MappingReport != null ? ". " + _notices.MappingReport : string.Empty), _tally.WhatIfAction());
                 _output.Verbose(_tally.Summary());
                 if (engine != null)
                 {
-                    _output.Verbose($"Calls: {engine.CallsMade} made, {engine.CreditsCharged} charged, {engine.PossibleCharges} may have been charged without an answer; saved: {engine.FromJournal} answered from the journal, {engine.Duplicates} by identical rows.");
+                    var budget = _runBudget.Snapshot();
+                    _output.Verbose($"Calls: {engine.CallsMade} made, {engine.CreditsCharged} charged, {engine.PossibleCharges} may have been charged without an answer; saved: {engine.FromJournal} answered from the journal, {engine.Duplicates} by identical rows. "
+                        + $"Credits: {budget.Reservations} reserved, {budget.Released} given back (not charged)" + (_options.MaxCredits is long cap ? $", -MaxCredits {cap}" : string.Empty)
+                        + (_tally.NotSentForBudget > 0 ? $"; {_tally.NotSentForBudget} row(s) not sent for the budget." : "."));
                     if (engine.InterruptedResent > 0)
                         _output.Warning($"{engine.InterruptedResent} row(s) were in flight when an earlier run ended (a crash, a kill, a stop): they were sent again and may have been charged twice.");
                 }
@@ -237,10 +264,13 @@ namespace Leadspace.Run
                     _output.ProgressDone();
                 }
                 var fatal = engine?.Fatal;
-                SetSummary(fatal != null ? FailureTable.For(fatal.Failure).ErrorId : "Completed");
+                var overBudget = fatal == null ? _firstOverBudget : null;
+                SetSummary(fatal != null ? FailureTable.For(fatal.Failure).ErrorId : overBudget != null ? ErrorIds.BudgetExhausted : "Completed");
                 if (fatal != null)
                     _output.Warning(EarlyStopReport.Warning(FailureTable.For(fatal.Failure).ErrorId + $" at row {fatal.RowNumber}", _tally.RowsRead, _tally.Output, TotalCount, 0, Checkpoint?.Path, inputEnded: true));
                 if (fatal != null) throw new Commands.LeadspaceRunStoppedException(_tally.StoppedMessage(fatal, _connection?.ProgramId, _connection?.BaseUri), fatal);
+                // Every row has been output; the rows the budget left unsent make the run end with one error that counts them.
+                if (overBudget != null) throw new Commands.LeadspaceRunStoppedException(BudgetMessage(engine), overBudget);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -289,7 +319,17 @@ namespace Leadspace.Run
         {
             if (_summarySet) return;
             _summarySet = true;
-            _output.Summary(RunSummaryBuilder.Build(_tally, _engine, _discarded, Checkpoint, ending, _notices.MappingReport));
+            _output.Summary(RunSummaryBuilder.Build(_tally, _engine, _discarded, Checkpoint, ending, _notices.MappingReport, _runBudget.Snapshot(), _options.MaxCredits));
+        }
+
+        /// <summary>The terminating error's message when rows were left unsent for the budget: which budget, what the run
+        /// spent, the counts, and how to go on (a new -MaxCredits with the same journal, or the next period).</summary>
+        private string BudgetMessage(EnrichmentEngine? engine)
+        {
+            CreditBudget spent = _runBudget.IsSpent || _connection?.Budget == null ? _runBudget : _connection.Budget;
+            var snapshot = spent.Snapshot();
+            DateTimeOffset? next = snapshot.Period != BudgetPeriod.None && snapshot.PeriodStart is DateTimeOffset start ? BudgetPeriods.End(snapshot.Period, start) : (DateTimeOffset?)null;
+            return _tally.BudgetMessage(spent.SpentMessage(), engine?.CreditsCharged ?? 0, engine?.PossibleCharges ?? 0, Checkpoint?.Path, next, runCap: spent == _runBudget);
         }
 
         /// <summary>Ends the run however it went. If the pipeline stopped early (Ctrl+C, -ErrorAction Stop,

@@ -27,6 +27,9 @@ namespace Leadspace.Run
         public long TotalCount { get; set; }
         /// <summary>-CheckpointPath, as a file system path; null for no journal.</summary>
         public string? CheckpointPath { get; set; }
+        /// <summary>-MaxCredits: the credits this run may spend (charged, or kept because a call may have been charged);
+        /// null for no cap.</summary>
+        public long? MaxCredits { get; set; }
         /// <summary>-MaxAge: older answers in the journal count as absent.</summary>
         public TimeSpan? MaxAge { get; set; }
         /// <summary>The input column → request field map (-PropertyMap, -CustomField).</summary>

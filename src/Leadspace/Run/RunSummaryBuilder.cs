@@ -1,4 +1,5 @@
 using System;
+using Leadspace.Budget;
 using Leadspace.Engine;
 using Leadspace.Journal;
 using Leadspace.Mapping;
@@ -15,7 +16,10 @@ namespace Leadspace.Run
         /// <param name="checkpoint">The -CheckpointPath journal, or null.</param>
         /// <param name="ending">"Completed", "Stopped", "Stopped downstream", or the ErrorId that ended the run.</param>
         /// <param name="mapping">How the input columns mapped, or null (no row, or the one-record parameters).</param>
-        public static RunSummary Build(RunTally tally, EnrichmentEngine? engine, long discarded, RunJournal? checkpoint, string ending, MappingReport? mapping = null)
+        /// <param name="budget">The run's own budget (its reservations; its limit when -MaxCredits was given), or null.</param>
+        /// <param name="maxCredits">-MaxCredits, or null.</param>
+        public static RunSummary Build(RunTally tally, EnrichmentEngine? engine, long discarded, RunJournal? checkpoint, string ending, MappingReport? mapping = null,
+            BudgetSnapshot? budget = null, long? maxCredits = null)
         {
             var elapsed = tally.Elapsed;
             return new RunSummary
@@ -34,6 +38,9 @@ namespace Leadspace.Run
                 CreditsCharged = engine?.CreditsCharged ?? 0,
                 CallsAmbiguous = engine?.PossibleCharges ?? 0,
                 CallsDiscarded = discarded,
+                MaxCredits = maxCredits,
+                CreditsReserved = budget?.Reservations ?? 0,
+                CreditsReleased = budget?.Released ?? 0,
                 InterruptedRowsResent = engine?.InterruptedResent ?? 0,
                 InterruptedRowsNotResent = engine?.InterruptedNotResent ?? 0,
                 Elapsed = elapsed,
