@@ -212,7 +212,7 @@ namespace Leadspace.Budget
         /// unreachable, or the budget is spent (the store's latest figures).</summary>
         public override string SpentMessage() => RefusalMessage();
 
-        /// <summary>The same as <see cref="SpentMessage"/>.</summary>
+        /// <summary>The same as <see cref="SpentMessage()"/>.</summary>
         public string RefusalMessage()
         {
             bool down;
