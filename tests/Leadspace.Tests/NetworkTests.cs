@@ -241,27 +241,4 @@ public class NetworkTests
         Assert.ThrowsAny<ArgumentException>(() => new ConnectionSettings { ProxyCredential = new NetworkCredential("u", "p") }.Validate());
         Assert.ThrowsAny<ArgumentException>(() => new ConnectionSettings { Proxy = new Uri("http://p:1"), ProxyCredential = new NetworkCredential("u", "p"), ProxyUseDefaultCredentials = true }.Validate());
     }
-
-    [Theory]
-    [InlineData("http://127.0.0.1:5000", "http://proxy.example.test:3128", false, true)]   // the proxy reads each request: own connection
-    [InlineData("https://apigw.example.test", "http://proxy.example.test:3128", false, false)] // a CONNECT tunnel: keep-alive end to end
-    [InlineData("http://127.0.0.1:5000", null, true, false)]                                 // -NoProxy: no proxy in between
-    public async Task ThroughAForwardProxyToAPlainHttpBaseUriEachCallAsksForItsOwnConnection(string baseUri, string? proxy, bool noProxy, bool close)
-    {
-        bool? seen = null;
-        var handler = new StubHandler((request, _) =>
-        {
-            seen = request.Headers.ConnectionClose == true;
-            return Task.FromResult(StubHandler.Json(200, StubHandler.Enriched));
-        });
-        using var client = ClientTests.Client(handler, s =>
-        {
-            s.BaseUri = new Uri(baseUri);
-            s.Proxy = proxy == null ? null : new Uri(proxy);
-            s.NoProxy = noProxy;
-        });
-        var result = await client.EnrichAsync(ClientTests.Request(), default, default);
-        Assert.Equal(FailureKind.None, result.Failure);
-        Assert.Equal(close, seen);
-    }
 }

@@ -103,31 +103,9 @@ namespace Leadspace.Http
             _http.DefaultRequestHeaders.ExpectContinue = false; // .NET Framework would add a round trip per POST
             _http.DefaultRequestHeaders.UserAgent.ParseAdd("Leadspace-PowerShell/" + typeof(LeadspaceClient).Assembly.GetName().Version?.ToString(3));
             _enrichUri = ConnectionSettings.Endpoint(settings.BaseUri, EnrichPath);
-            _closeEachCall = ThroughPlainHttpProxy(settings, _enrichUri);
             _concurrency = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
             Tokens = tokens(_http);
         }
-
-        /// <summary>
-        /// True when the calls go to an http:// base URI through a forward proxy. Such a proxy reads every request itself,
-        /// and some (tinyproxy among them) close the connection after each answer while passing on the origin's HTTP/1.1
-        /// answer without "Connection: close": a POST written on that connection as it closes is lost without an answer
-        /// (ResponseEnded), an ambiguous failure that may cost a second credit. So each call asks for its own connection.
-        /// (Through an https:// base URI the proxy only carries a CONNECT tunnel, which stays open end to end.)
-        /// </summary>
-        internal static bool ThroughPlainHttpProxy(ConnectionSettings settings, Uri endpoint)
-        {
-            if (settings.NoProxy || endpoint.Scheme != Uri.UriSchemeHttp) return false;
-            if (settings.Proxy != null) return true;
-            try
-            {
-                var proxy = WebRequest.DefaultWebProxy;
-                return proxy != null && !proxy.IsBypassed(endpoint) && proxy.GetProxy(endpoint) is Uri via && via != endpoint;
-            }
-            catch (Exception ex) when (!(ex is OutOfMemoryException)) { return false; }
-        }
-
-        private readonly bool _closeEachCall;
 
         public ConnectionSettings Settings { get; }
         public IRateGate Gate { get; }
@@ -410,7 +388,6 @@ namespace Leadspace.Http
                 using var message = new HttpRequestMessage(HttpMethod.Post, _enrichUri) { Content = new ByteArrayContent(body) };
                 message.Content.Headers.ContentType = JsonType;
                 message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                if (_closeEachCall) message.Headers.ConnectionClose = true; // see ThroughPlainHttpProxy
                 using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 status = (int)response.StatusCode;
                 retryAfter = ReadRetryAfter(response);
