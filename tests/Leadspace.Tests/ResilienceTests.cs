@@ -130,7 +130,8 @@ public class ResilienceTests
     public async Task ABodyThatStallsAfterA200IsBoundedByTheTimeoutAndNotRetried()
     {
         using var server = new StallingServer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000", "{\"status\":");
-        using var client = RealClient(server.BaseUri, s => s.Timeout = TimeSpan.FromMilliseconds(300));
+        // Long enough for the headers to arrive first on a loaded machine: the timeout must end the body's stall.
+        using var client = RealClient(server.BaseUri, s => s.Timeout = TimeSpan.FromSeconds(2));
         var result = await client.EnrichAsync(Request(), default, default);
         // Without a bound on the body, this call would never return.
         Assert.Equal(FailureKind.InvalidResponse, result.Failure);
@@ -143,7 +144,9 @@ public class ResilienceTests
     public async Task ABodyThatStallsAfterA503IsRetriedByItsStatus()
     {
         using var server = new StallingServer("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 900", "{\"error\":");
-        using var client = RealClient(server.BaseUri, s => { s.Timeout = TimeSpan.FromMilliseconds(200); s.Retry.MaxAttempts = 2; });
+        // The timeout must end the attempt during the body's stall, after the headers: 200 ms was sometimes shorter than
+        // the headers took to arrive on a loaded machine (then the attempt is a plain Timeout, with no status to retry by).
+        using var client = RealClient(server.BaseUri, s => { s.Timeout = TimeSpan.FromSeconds(2); s.Retry.MaxAttempts = 2; });
         var result = await client.EnrichAsync(Request(), default, default);
         Assert.Equal(FailureKind.ServerError, result.Failure);
         Assert.Equal(503, result.HttpStatus);
