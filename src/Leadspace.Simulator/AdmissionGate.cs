@@ -31,6 +31,9 @@ internal sealed class AdmissionGate
 
     // Leaky bucket without burst: the last accepted call (ticks); token bucket: tokens left at _tokensAt.
     private long? _lastAcceptedTicks;
+    // The first accepted call since the last reset (the accepted-span statistic: first to last accepted call).
+    private long? _firstAcceptedTicks;
+    private long? _lastAcceptedAnyTicks;
     private double _tokens = double.NaN;   // NaN: full (no call yet)
     private long _tokensAt;
     private int _admitted;
@@ -77,8 +80,10 @@ internal sealed class AdmissionGate
                 else if (mode == RateWindowMode.Leaky)
                 {
                     // One emission interval (window / rate) since the last accepted call, no burst; a refused call
-                    // leaves no trace (nginx limit_req without burst).
-                    if (_lastAcceptedTicks is { } last && (nowTicks - last) * rate < windowTicks)
+                    // leaves no trace. nginx limit_req without burst counts in whole milliseconds of its clock:
+                    // excess = 1000 - rate_per_s * ms / 1000 * 1000 must not be above 0, so at 30/s two accepted
+                    // calls need 34 clock milliseconds between them (33.9 ms can read as 33 and be refused).
+                    if (_lastAcceptedTicks is { } last && LeakyRefuses(last, nowTicks, rate, windowMs))
                     {
                         return Admission.RateLimited;
                     }
@@ -116,6 +121,8 @@ internal sealed class AdmissionGate
             // Every mode's state is kept in every mode so switching modes at runtime stays consistent.
             _window.Enqueue(nowTicks);
             _lastAcceptedTicks = nowTicks;
+            _firstAcceptedTicks ??= nowTicks;
+            _lastAcceptedAnyTicks = nowTicks;
             if (rate > 0)
             {
                 _tokens = Math.Max(0, _tokens - 1);
@@ -141,6 +148,28 @@ internal sealed class AdmissionGate
         }
     }
 
+    /// <summary>nginx limit_req (burst 0): the milliseconds between the two calls on a millisecond clock (whole
+    /// milliseconds of the same clock, so two calls 33.9 ms apart can be 33 apart), times the rate per millisecond,
+    /// must reach one call.</summary>
+    internal static bool LeakyRefuses(long lastTicks, long nowTicks, int rate, int windowMs)
+    {
+        long ms = nowTicks / (TicksPerSecond / 1000) - lastTicks / (TicksPerSecond / 1000);
+        return ms * rate < windowMs;
+    }
+
+    /// <summary>Milliseconds from the first to the last accepted call since the last reset (0 with fewer than two):
+    /// the accepted calls' sustained rate is (accepted - 1) / span, without the client's start and end.</summary>
+    public double AcceptedSpanMs
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _firstAcceptedTicks is { } first && _lastAcceptedAnyTicks is { } last ? (last - first) * 1000.0 / TicksPerSecond : 0;
+            }
+        }
+    }
+
     public void Release() => Interlocked.Decrement(ref _admitted);
 
     /// <summary>Clears the rate window and the statistic (in-flight requests stay counted).</summary>
@@ -153,6 +182,8 @@ internal sealed class AdmissionGate
             _fixedWindowIndex = long.MinValue;
             _fixedCount = 0;
             _lastAcceptedTicks = null;
+            _firstAcceptedTicks = null;
+            _lastAcceptedAnyTicks = null;
             _tokens = double.NaN;
             _maxAcceptedInAnyWindow = 0;
             Interlocked.Exchange(ref _accepted, 0);

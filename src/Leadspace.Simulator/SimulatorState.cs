@@ -245,6 +245,7 @@ internal sealed class SimulatorState(SimulatorOptions options)
             DuplicateCharges = charges.Values.Where(v => v > 1).Sum(v => v - 1),
             Accepted = Gate.Accepted,
             MaxAcceptedInAnyWindow = Gate.MaxAcceptedInAnyWindow,
+            AcceptedSpanMs = Gate.AcceptedSpanMs,
             PeakConcurrency = Volatile.Read(ref _peakConcurrency),
             OAuthCalls = Interlocked.Read(ref _oauthCalls),
             Dropped = Interlocked.Read(ref _dropped),

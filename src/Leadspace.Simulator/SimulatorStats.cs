@@ -26,6 +26,10 @@ public sealed class SimulatorStats
     /// <summary>Largest number of accepted calls in any trailing 1-second window (half-open), from accept timestamps.</summary>
     public int MaxAcceptedInAnyWindow { get; init; }
 
+    /// <summary>Milliseconds from the first to the last accepted call since the last reset (0 with fewer than two):
+    /// (Accepted - 1) / span is the sustained rate the server saw, without the client's start and end.</summary>
+    public double AcceptedSpanMs { get; init; }
+
     /// <summary>Largest number of enrichment requests in flight at once.</summary>
     public int PeakConcurrency { get; init; }
 
@@ -72,6 +76,7 @@ public sealed class SimulatorStats
         w.WriteNumber("duplicateCharges", DuplicateCharges);
         w.WriteNumber("accepted", Accepted);
         w.WriteNumber("maxAcceptedInAnyWindow", MaxAcceptedInAnyWindow);
+        w.WriteNumber("acceptedSpanMs", Math.Round(AcceptedSpanMs, 3));
         w.WriteNumber("peakConcurrency", PeakConcurrency);
         w.WriteNumber("inFlight", InFlight);
         w.WriteNumber("oauthCalls", OAuthCalls);

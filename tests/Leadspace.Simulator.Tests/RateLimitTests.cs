@@ -74,27 +74,63 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public void LeakyBucketAllowsNoBurstOneCallPerEmissionInterval()
+    public void LeakyBucketAllowsNoBurstOneCallPerEmissionIntervalInWholeMilliseconds()
     {
-        // 30 per second without burst (nginx limit_req, no burst): one call per 33.3 ms, measured from the last accepted one.
+        // 30 per second without burst (nginx limit_req, no burst): ms * 30 >= 1000 between the last accepted call and
+        // this one, in whole milliseconds of a millisecond clock, so 34 clock milliseconds.
         var g = new AdmissionGate();
-        var t0 = 20 * F;
+        var t0 = 20 * F;   // on a whole millisecond: t0 + Ms(x) reads as floor(x) on the millisecond clock
         Admission At(double ms) => g.TryAdmit(30, RateWindowMode.Leaky, 1000, 0, t0 + Ms(ms), 0);
 
-        Assert.Equal(Admission.Accepted, At(0));
-        Assert.Equal(Admission.RateLimited, At(0));      // no burst at all, not even a second call at the start
-        Assert.Equal(Admission.RateLimited, At(33.3));   // a hair early
-        Assert.Equal(Admission.Accepted, At(33.4));
-        Assert.Equal(Admission.RateLimited, At(50));     // refused calls leave no trace…
-        Assert.Equal(Admission.Accepted, At(66.8));      // …so the next slot is still one interval after the last accepted one
-        // Evenly paced at exactly the interval, a whole second passes: 30 calls, never a 429.
+        Assert.Equal(Admission.Accepted, At(0.9));
+        Assert.Equal(Admission.RateLimited, At(0.9));     // no burst at all, not even a second call at the start
+        Assert.Equal(Admission.RateLimited, At(33.95));   // 33.05 ms later: 33 on the clock
+        Assert.Equal(Admission.Accepted, At(34.0));       // 33.1 ms later, but 34 on the clock (as nginx counts)
+        Assert.Equal(Admission.RateLimited, At(67.9));    // 33.9 ms later, 33 on the clock: refused
+        Assert.Equal(Admission.RateLimited, At(50));      // refused calls leave no trace…
+        Assert.Equal(Admission.Accepted, At(68.0));       // …so the next slot is still 34 clock ms after the last accepted one
+        // Evenly paced 34.2 ms apart, a whole second passes: 30 calls, never a 429.
         for (var i = 1; i <= 30; i++)
         {
-            Assert.Equal(Admission.Accepted, At(66.8 + i * (1000.0 / 30 + 0.01)));
+            Assert.Equal(Admission.Accepted, At(68.0 + i * 34.2));
         }
-        Assert.Equal(3, g.Accepted - 30);
+        Assert.Equal(33, g.Accepted);
         Assert.Equal(30, g.MaxAcceptedInAnyWindow);      // evenly spaced: never more than the rate in any second
+        // 33.4 ms apart (over the 33.3 ms interval, but under 34 clock ms every few calls): some are refused.
+        var refused = 0;
+        var last = 68.0 + 30 * 34.2;
+        for (var i = 1; i <= 30; i++)
+        {
+            if (At(last + i * 33.4) == Admission.RateLimited) refused++;
+        }
+        Assert.InRange(refused, 1, 29);
         for (var i = 0; i < 200; i++)
+        {
+            g.Release();
+        }
+    }
+
+    [Fact]
+    public void AcceptedSpanRunsFromTheFirstToTheLastAcceptedCallAndIsClearedByReset()
+    {
+        var g = new AdmissionGate();
+        var t0 = 40 * F;
+        Admission At(double ms) => g.TryAdmit(2, RateWindowMode.Sliding, 1000, 0, t0 + Ms(ms), 0);
+
+        Assert.Equal(0, g.AcceptedSpanMs);
+        Assert.Equal(Admission.Accepted, At(100));
+        Assert.Equal(0, g.AcceptedSpanMs);                // one call: no span
+        Assert.Equal(Admission.Accepted, At(300));
+        Assert.Equal(Admission.RateLimited, At(900));     // refused calls do not extend it
+        Assert.Equal(200, g.AcceptedSpanMs, 3);
+        Assert.Equal(Admission.Accepted, At(1250));
+        Assert.Equal(1150, g.AcceptedSpanMs, 3);
+        g.Reset();
+        Assert.Equal(0, g.AcceptedSpanMs);
+        Assert.Equal(Admission.Accepted, At(2000));
+        Assert.Equal(Admission.Accepted, At(2010));
+        Assert.Equal(10, g.AcceptedSpanMs, 3);
+        for (var i = 0; i < 10; i++)
         {
             g.Release();
         }
