@@ -1,6 +1,7 @@
 -- Shared by every script (prepended to each when it is loaded): the store's clock and the program's state.
 -- The state (hash: tat, paused, factor, penalty): after a 429 the rate recovers by 10 % of the limit per second,
--- starting one second after it, exactly as the local gate does.
+-- starting one second after it (the fleet's own steps: a 429 here is any process's, so they are larger than the local
+-- gate's twentieth and half millisecond, see RateGate.cs).
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local function fmt(x) return string.format('%d', math.floor(x)) end
 local t = redis.call('TIME')

@@ -11,10 +11,14 @@ namespace Leadspace.RateLimiting
     /// one second (plus a guard for network jitter) ever contains more than the configured number of
     /// grants, so a server counting with a strict sliding window never sees the limit exceeded. Grants are
     /// paced evenly (generic cell rate algorithm, one grant per (1 s + guard) ÷ rate) and, below 40 calls per
-    /// second, never two closer than 1 ÷ rate, so a limiter that allows no burst at all (a leaky bucket, nginx
-    /// limit_req without burst) is met too; at high rates a small burst allowance stays, where timer resolution
-    /// would otherwise cap throughput. A 429 lowers the effective rate by a tenth (once per half second) and
-    /// the rate climbs back by 3 % of the limit per second, so one 429 costs about five calls, not seconds.
+    /// second, never two closer than 1 ÷ rate rounded up to a whole millisecond (34 ms at 30/s), so a limiter that
+    /// allows no burst at all (a leaky bucket, nginx limit_req without burst, which counts milliseconds) is met too; at high rates a small burst allowance stays, where timer resolution
+    /// would otherwise cap throughput. A 429 lowers the effective rate by a twentieth (once per half second) and
+    /// the rate climbs back by 3 % of the limit per second; below 40 calls per second a 429 without Retry-After
+    /// also widens the least gap between two grants by half a millisecond (at most a tenth of 1 ÷ rate, given back
+    /// at 0.05 ms per second). A 429 without Retry-After says one call came too early: against a limiter without
+    /// burst that counts in whole milliseconds (nginx: 34 ms at 30/s), or behind a network that bunches calls, the
+    /// next calls keep a little more room, and one 429 costs a few calls, not a share of the rate for the run.
     /// Waiters are served first come, first served; a cancelled waiter leaves no reservation behind.
     /// </summary>
     internal sealed class RateGate : RateLimiter, IRateGate
@@ -33,11 +37,19 @@ namespace Leadspace.RateLimiting
         private double _factor = 1.0;   // share of the rate in force right after the last penalty
 
         /// <summary>A 429 multiplies the rate in force by this (at most once per half second)…</summary>
-        internal const double PenaltyFactor = 0.9;
+        internal const double PenaltyFactor = 0.95;
         /// <summary>…and the rate climbs back by this share of the limit per second from then on.</summary>
         internal const double RecoveryPerSecond = 0.03;
         /// <summary>Never below this share of the limit, however many 429s.</summary>
         internal const double MinimumFactor = 0.25;
+        /// <summary>Below 40/s, a 429 without Retry-After widens the least gap between grants by this (once per half second)…</summary>
+        internal static readonly TimeSpan SpacingStep = TimeSpan.FromMilliseconds(0.5);
+        /// <summary>…up to this share of 1 ÷ rate (3.3 ms at 30/s)…</summary>
+        internal const double MaximumSpacingShare = 0.1;
+        /// <summary>…and narrows it again by this many milliseconds per second.</summary>
+        internal const double SpacingReturnMsPerSecond = 0.05;
+        private double _spacingMs;      // extra least gap right after the last widening
+        private long _spacingAt;        // when it was widened
         private long _granted, _failed;
         private int _queued;
         private long _lastActivity;
@@ -115,12 +127,19 @@ namespace Leadspace.RateLimiting
             {
                 long now = _time.GetTimestamp();
                 // One penalty per half second: a burst of 429s from calls already in flight is one signal. A 429
-                // without Retry-After says one call came too early: the step is small and short-lived (a tenth
-                // of the rate, back in about three seconds), so a handful of 429s cost a handful of calls.
+                // without Retry-After says one call came too early: the steps are small and short-lived (a
+                // twentieth of the rate, back in under two seconds; half a millisecond more between grants, back
+                // in ten), so a handful of 429s cost a handful of calls.
                 if (now - _lastPenalty > TicksPerSecond / 2 || _lastPenalty == 0)
                 {
                     _factor = Math.Max(MinimumFactor, FactorAt(now) * PenaltyFactor);
                     _lastPenalty = now;
+                    if (!(retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero))
+                    {
+                        double most = 1000.0 / _rate * MaximumSpacingShare;
+                        _spacingMs = Math.Min(most, SpacingMsAt(now) + SpacingStep.TotalMilliseconds);
+                        _spacingAt = now;
+                    }
                 }
                 if (retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero)
                 {
@@ -140,6 +159,29 @@ namespace Leadspace.RateLimiting
             return Math.Min(1.0, _factor + RecoveryPerSecond * since);
         }
 
+        /// <summary>The extra least gap between grants at <paramref name="now"/> (milliseconds): widened by a 429, narrowing
+        /// linearly since.</summary>
+        private double SpacingMsAt(long now)
+        {
+            if (_spacingMs <= 0) return 0;
+            double since = Math.Max(0, (now - _spacingAt) / TicksPerSecond);
+            return Math.Max(0, _spacingMs - SpacingReturnMsPerSecond * since);
+        }
+
+        /// <summary>The least gap between two grants in force now, below 40/s (for tests and status).</summary>
+        internal TimeSpan LeastGap
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    long now = _time.GetTimestamp();
+                    double rate = _rate * FactorAt(now);
+                    return TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 / rate - 1e-9) + SpacingMsAt(now));
+                }
+            }
+        }
+
         /// <summary>Earliest time the next grant may happen, and the pacing interval. Must hold the lock.</summary>
         private long Earliest(long now, out long interval)
         {
@@ -151,7 +193,9 @@ namespace Leadspace.RateLimiting
             int burst = Math.Max(1, (int)(rate * 0.05));
             long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
             // Without burst, the tolerance only makes up a late timer: never two grants closer than 1 ÷ rate.
-            long minGap = burst == 1 && _lastGrant != 0 ? _lastGrant + (long)(TicksPerSecond / rate) : 0;
+            // 1 ÷ rate in whole milliseconds, rounded up: a limiter that counts milliseconds (nginx limit_req) needs 34
+            // between two calls at 30/s, and 33.4 ms can read as 33.
+            long minGap = burst == 1 && _lastGrant != 0 ? _lastGrant + (long)((Math.Ceiling(1000.0 / rate - 1e-9) + SpacingMsAt(now)) * TicksPerSecond / 1000) : 0;
             long oldest = _ring[_ringHead];
             return Math.Max(Math.Max(Math.Max(_tat - tolerance, minGap), oldest == 0 ? 0 : oldest + window), _pausedUntil);
         }
@@ -215,10 +259,7 @@ namespace Leadspace.RateLimiting
                 {
                     while (!TryGrant(coldProbe, out var until))
                     {
-                        // Whole milliseconds, rounded up: timers count in milliseconds, and a wait cut short would
-                        // cost a second wake-up (and its lateness) before the grant.
-                        var wait = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((until - _time.GetTimestamp()) * 1000 / TicksPerSecond)));
-                        await _time.Delay(wait, cancellationToken).ConfigureAwait(false);
+                        await WaitUntilAsync(until, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -235,6 +276,36 @@ namespace Leadspace.RateLimiting
             finally
             {
                 Interlocked.Decrement(ref _queued);
+            }
+        }
+
+        /// <summary>The last stretch of a wait on the system clock that is yielded away rather than slept: a timer wakes
+        /// 1-2 ms late (whole milliseconds, then the thread pool), and below 40/s the least gap between grants leaves
+        /// under a millisecond per grant to make that up, so sleeping to the grant paced 30/s at about 27.7/s.</summary>
+        internal static readonly TimeSpan PreciseStretch = TimeSpan.FromMilliseconds(2);
+
+        /// <summary>Waits until <paramref name="until"/> (a timestamp). On the system clock it sleeps until about
+        /// <see cref="PreciseStretch"/> before it and yields the rest (at most that long, once per grant); on any other
+        /// clock (a test's) it waits exactly that long, through the clock's own timer.</summary>
+        private async Task WaitUntilAsync(long until, CancellationToken cancellationToken)
+        {
+            long remaining = until - _time.GetTimestamp();
+            if (remaining <= 0) return;
+            if (!ReferenceEquals(_time, TimeProvider.System))
+            {
+                // Another clock (a test's) has timers as precise as it likes: the whole wait, to the tick.
+                await _time.Delay(TimeSpan.FromTicks(Math.Max(1, (long)Math.Ceiling(remaining * (double)TimeSpan.TicksPerSecond / TicksPerSecond))), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            long stretch = (long)(PreciseStretch.TotalSeconds * TicksPerSecond);
+            if (remaining > stretch)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Floor((remaining - stretch) * 1000 / TicksPerSecond))), cancellationToken).ConfigureAwait(false);
+            }
+            while (_time.GetTimestamp() < until)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Thread.Yield();
             }
         }
 
