@@ -259,7 +259,7 @@ namespace Leadspace.RateLimiting
                 {
                     while (!TryGrant(coldProbe, out var until))
                     {
-                        await WaitUntilAsync(until, cancellationToken).ConfigureAwait(false);
+                        await WaitUntilAsync(until, NoBurst, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -284,10 +284,18 @@ namespace Leadspace.RateLimiting
         /// under a millisecond per grant to make that up, so sleeping to the grant paced 30/s at about 27.7/s.</summary>
         internal static readonly TimeSpan PreciseStretch = TimeSpan.FromMilliseconds(2);
 
-        /// <summary>Waits until <paramref name="until"/> (a timestamp). On the system clock it sleeps until about
-        /// <see cref="PreciseStretch"/> before it and yields the rest (at most that long, once per grant); on any other
-        /// clock (a test's) it waits exactly that long, through the clock's own timer.</summary>
-        private async Task WaitUntilAsync(long until, CancellationToken cancellationToken)
+        /// <summary>True while the rate in force is below 40/s: grants have a least gap and no burst allowance, so a late
+        /// timer's time is lost for good (at higher rates the small burst allowance makes it up).</summary>
+        private bool NoBurst
+        {
+            get { lock (_lock) return (int)(_rate * FactorAt(_time.GetTimestamp()) * 0.05) <= 1; }
+        }
+
+        /// <summary>Waits until <paramref name="until"/> (a timestamp). On the system clock and <paramref name="precise"/>
+        /// it sleeps until about <see cref="PreciseStretch"/> before it and yields the rest (at most that long, once per
+        /// grant); otherwise on the system clock it sleeps whole milliseconds, rounded up (a late wake-up is made up
+        /// by the burst allowance); on any other clock (a test's) it waits exactly that long, through its own timer.</summary>
+        private async Task WaitUntilAsync(long until, bool precise, CancellationToken cancellationToken)
         {
             long remaining = until - _time.GetTimestamp();
             if (remaining <= 0) return;
@@ -295,6 +303,12 @@ namespace Leadspace.RateLimiting
             {
                 // Another clock (a test's) has timers as precise as it likes: the whole wait, to the tick.
                 await _time.Delay(TimeSpan.FromTicks(Math.Max(1, (long)Math.Ceiling(remaining * (double)TimeSpan.TicksPerSecond / TicksPerSecond))), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            if (!precise)
+            {
+                // Whole milliseconds, rounded up: a wait cut short would cost a second wake-up before the grant.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(remaining * 1000.0 / TicksPerSecond))), cancellationToken).ConfigureAwait(false);
                 return;
             }
             long stretch = (long)(PreciseStretch.TotalSeconds * TicksPerSecond);
