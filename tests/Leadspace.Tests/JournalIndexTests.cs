@@ -129,9 +129,17 @@ public class JournalIndexTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(n, index.Count);
         Assert.True(allocated <= 100L * n, $"{allocated / (double)n:N1} bytes allocated per key");
-        // Lookups allocate nothing.
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < n; i++) Assert.True(index.TryGet(keys[i], out _));
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Lookups allocate nothing. The runtime itself may allocate on this thread once in a while (a soak run on net8.0
+        // under load counted 7,672 bytes in one pass of 200,000 lookups: its tiering work, not the index), so the
+        // lookups are counted in three passes and one of them must allocate nothing: a lookup that allocated would make
+        // every pass allocate at least 200,000 times over.
+        var passes = new long[3];
+        for (int pass = 0; pass < passes.Length; pass++)
+        {
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < n; i++) Assert.True(index.TryGet(keys[i], out _));
+            passes[pass] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(passes.Min() == 0, $"bytes allocated by 200,000 lookups in each pass: {string.Join(", ", passes)}");
     }
 }
