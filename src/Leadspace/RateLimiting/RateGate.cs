@@ -168,6 +168,10 @@ namespace Leadspace.RateLimiting
             return Math.Max(0, _spacingMs - SpacingReturnMsPerSecond * since);
         }
 
+        /// <summary>The least gap between two grants below 40/s, in milliseconds: 1 ÷ rate rounded up to a whole
+        /// millisecond, plus the widening after a 429. Must hold the lock.</summary>
+        private double LeastGapMs(double rate, long now) => Math.Ceiling(1000.0 / rate - 1e-9) + SpacingMsAt(now);
+
         /// <summary>The least gap between two grants in force now, below 40/s (for tests and status).</summary>
         internal TimeSpan LeastGap
         {
@@ -177,7 +181,7 @@ namespace Leadspace.RateLimiting
                 {
                     long now = _time.GetTimestamp();
                     double rate = _rate * FactorAt(now);
-                    return TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 / rate - 1e-9) + SpacingMsAt(now));
+                    return TimeSpan.FromMilliseconds(LeastGapMs(rate, now));
                 }
             }
         }
@@ -195,7 +199,7 @@ namespace Leadspace.RateLimiting
             // Without burst, the tolerance only makes up a late timer: never two grants closer than 1 ÷ rate.
             // 1 ÷ rate in whole milliseconds, rounded up: a limiter that counts milliseconds (nginx limit_req) needs 34
             // between two calls at 30/s, and 33.4 ms can read as 33.
-            long minGap = burst == 1 && _lastGrant != 0 ? _lastGrant + (long)((Math.Ceiling(1000.0 / rate - 1e-9) + SpacingMsAt(now)) * TicksPerSecond / 1000) : 0;
+            long minGap = burst == 1 && _lastGrant != 0 ? _lastGrant + (long)(LeastGapMs(rate, now) * TicksPerSecond / 1000) : 0;
             long oldest = _ring[_ringHead];
             return Math.Max(Math.Max(Math.Max(_tat - tolerance, minGap), oldest == 0 ? 0 : oldest + window), _pausedUntil);
         }
