@@ -187,7 +187,11 @@ namespace Leadspace.RateLimiting
         }
 
         /// <summary>Earliest time the next grant may happen, and the pacing interval. Must hold the lock.</summary>
-        private long Earliest(long now, out long interval)
+        private long Earliest(long now, out long interval) => Earliest(now, out interval, out _);
+
+        /// <summary>As above, and whether the rate in force allows no burst (below 40/s: a least gap between grants,
+        /// so a late timer's time is lost for good). Must hold the lock.</summary>
+        private long Earliest(long now, out long interval, out bool noBurst)
         {
             double rate = _rate * FactorAt(now);
             long window = (long)TicksPerSecond + (long)(Guard.TotalSeconds * TicksPerSecond);
@@ -195,6 +199,7 @@ namespace Leadspace.RateLimiting
             // so the one-second ring below rarely binds and leaves no gap to be caught up in a bunch.
             interval = (long)(window / rate);
             int burst = Math.Max(1, (int)(rate * 0.05));
+            noBurst = burst == 1;
             long tolerance = Math.Max(interval * (burst - 1), Math.Min(TimerSlack, interval / 2));
             // Without burst, the tolerance only makes up a late timer: never two grants closer than 1 ÷ rate.
             // 1 ÷ rate in whole milliseconds, rounded up: a limiter that counts milliseconds (nginx limit_req) needs 34
@@ -224,12 +229,15 @@ namespace Leadspace.RateLimiting
         }
 
         /// <summary>Earliest time a grant may happen; grants it when that is now.</summary>
-        private bool TryGrant(Func<bool>? coldProbe, out long waitUntil)
+        private bool TryGrant(Func<bool>? coldProbe, out long waitUntil) => TryGrant(coldProbe, out waitUntil, out _);
+
+        /// <summary>As above, and whether the rate in force allows no burst (see <see cref="WaitUntilAsync"/>).</summary>
+        private bool TryGrant(Func<bool>? coldProbe, out long waitUntil, out bool noBurst)
         {
             lock (_lock)
             {
                 long now = _time.GetTimestamp();
-                long earliest = Earliest(now, out long interval);
+                long earliest = Earliest(now, out long interval, out noBurst);
                 if (earliest > now)
                 {
                     waitUntil = earliest;
@@ -261,9 +269,9 @@ namespace Leadspace.RateLimiting
                 await _turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    while (!TryGrant(coldProbe, out var until))
+                    while (!TryGrant(coldProbe, out var until, out bool noBurst))
                     {
-                        await WaitUntilAsync(until, NoBurst, cancellationToken).ConfigureAwait(false);
+                        await WaitUntilAsync(until, noBurst, cancellationToken).ConfigureAwait(false);
                     }
                     Interlocked.Increment(ref _granted);
                 }
@@ -287,13 +295,6 @@ namespace Leadspace.RateLimiting
         /// 1-2 ms late (whole milliseconds, then the thread pool), and below 40/s the least gap between grants leaves
         /// under a millisecond per grant to make that up, so sleeping to the grant paced 30/s at about 27.7/s.</summary>
         internal static readonly TimeSpan PreciseStretch = TimeSpan.FromMilliseconds(2);
-
-        /// <summary>True while the rate in force is below 40/s: grants have a least gap and no burst allowance, so a late
-        /// timer's time is lost for good (at higher rates the small burst allowance makes it up).</summary>
-        private bool NoBurst
-        {
-            get { lock (_lock) return (int)(_rate * FactorAt(_time.GetTimestamp()) * 0.05) <= 1; }
-        }
 
         /// <summary>Waits until <paramref name="until"/> (a timestamp). On the system clock and <paramref name="precise"/>
         /// it sleeps until about <see cref="PreciseStretch"/> before it and yields the rest (at most that long, once per
