@@ -11,6 +11,8 @@
       Test     Build, Package, run the xunit suites (Leadspace.Tests on net10.0 and, self-contained, on net8.0) in the
                background beside the Pester suite (its files in parallel fresh pwsh processes; the parts that run alone
                start once xunit has ended), print the slowest ten tests, the wall time and "N passed, N failed" last.
+               Every process starts with DOTNET_TieredPGO=0 and DOTNET_TC_CallCountingDelayMs=5000, and on Linux x64
+               the Pester suite runs in out/pwsh, a copy of the PowerShell tool compiled ReadyToRun (crossgen2 from NuGet).
       Soak     Runs the CI script (.ci/run, the README's test command) -Runs times, each on a fresh clone of this
                checkout's HEAD in a temporary folder, optionally (-BusyCore) with one core kept busy; prints each run's
                exit code, time, passed, failed and the failing tests' names, and exits 1 if any run failed.
@@ -63,8 +65,8 @@ function Get-PwshCommand {
 }
 
 function Invoke-FreshPwsh {
-    param([Parameter(Mandatory)][string] $File, [string[]] $ArgumentList = @())
-    $cmd = @(Get-PwshCommand)
+    param([Parameter(Mandatory)][string] $File, [string[]] $ArgumentList = @(), [string[]] $Pwsh = @(Get-PwshCommand))
+    $cmd = $Pwsh
     $first = $cmd[0]
     $rest = @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList
     & $first @rest | Out-Host
@@ -194,19 +196,92 @@ finally { Unregister-PSResourceRepository -Name `$name }
     Write-Host ("Packaged in {0:N1} s." -f $clock.Elapsed.TotalSeconds)
 }
 
-function Get-PesterModulePath {
-    $project = Join-Path $Root 'tests/Pester/Pester.Packages.csproj'
+# Restores a project's PackageDownload items when one is missing (NuGet writes the .sha512 last, once a package is
+# whole: a restore that finds them all still costs an MSBuild run) and returns NuGet's global packages folder.
+function Restore-PackageDownload {
+    param([Parameter(Mandatory)][string] $Project)
     $globalPackages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
-    $path = Join-Path $globalPackages "pester/$PesterVersion/tools/Pester.psd1"
-    # Restored only when a package it downloads is missing (NuGet writes the .sha512 last, once a package is whole): a
-    # restore that finds them all still costs an MSBuild run.
-    $downloads = @(([xml] (Get-Content -LiteralPath $project -Raw)).SelectNodes('//PackageDownload') |
+    $downloads = @(([xml] (Get-Content -LiteralPath $Project -Raw)).SelectNodes('//PackageDownload') |
         ForEach-Object { $id = $_.Include.ToLowerInvariant(); $v = $_.Version.Trim('[', ']'); Join-Path $globalPackages "$id/$v/$id.$v.nupkg.sha512" })
     if (@($downloads | Where-Object { -not (Test-Path -LiteralPath $_) }).Count -gt 0) {
-        Invoke-Native dotnet @('restore', $project, '--nologo', '-v', 'q')
+        Invoke-Native dotnet @('restore', $Project, '--nologo', '-v', 'q')
     }
+    return $globalPackages
+}
+
+function Get-PesterModulePath {
+    $globalPackages = Restore-PackageDownload (Join-Path $Root 'tests/Pester/Pester.Packages.csproj')
+    $path = Join-Path $globalPackages "pester/$PesterVersion/tools/Pester.psd1"
     if (-not (Test-Path $path)) { throw "Pester $PesterVersion was restored but $path is missing." }
     return $path
+}
+
+# The pwsh the Pester suite runs in (and every pwsh its tests start, which start the way this one was started: the
+# same runtime, the same $PSHOME): a copy of the running PowerShell in out/pwsh whose own startup assemblies are
+# compiled ReadyToRun by crossgen2, as PowerShell's release packages are. The dotnet tool package ships them as IL only,
+# so each of the suite's hundred-odd pwsh processes spent about 1 CPU-second JIT-compiling PowerShell before a test ran
+# (`pwsh -c 1`: 1.1 CPU-s from the tool, 0.5 from the copy). Same PowerShell version, same IL, same module under test.
+# Start-ReadyToRunPwsh compiles in a thread job (beside the module's build); Wait-ReadyToRunPwsh returns the command
+# (dotnet and the copy's pwsh.dll), or the running pwsh's own with the reason where there is no copy: not Linux x64
+# (the one crossgen2 package restored), pwsh not run by dotnet, or crossgen2 failed.
+function Start-ReadyToRunPwsh {
+    $own = @(Get-PwshCommand)
+    $target = Join-Path $Out 'pwsh'
+    $state = [pscustomobject]@{ Own = $own; Command = @($own[0], (Join-Path $target 'pwsh.dll')); Job = $null; Reason = $null }
+    $state.Reason = if (-not $IsLinux -or [Runtime.InteropServices.RuntimeInformation]::OSArchitecture -ne 'X64') { 'not Linux x64' }
+        elseif ($own.Count -lt 2) { 'this pwsh is not run by dotnet' }
+    if ($state.Reason) { return $state }
+    # What the copy was made from: a changed PowerShell, runtime or crossgen2 makes it again.
+    $project = Join-Path $Root 'tests/Pester/ReadyToRun.Packages.csproj'
+    $version = ([xml] (Get-Content -LiteralPath $project -Raw)).SelectSingleNode('//PackageDownload').Version.Trim('[', ']')
+    $runtime = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+    $stamp = "$PSHOME|$($PSVersionTable.PSVersion)|$runtime|crossgen2 $version"
+    $stampPath = Join-Path $target '.readytorun'
+    if ((Test-Path -LiteralPath $stampPath) -and (Get-Content -LiteralPath $stampPath -Raw).Trim() -eq $stamp) { return $state }
+    try { $crossgen = Join-Path (Restore-PackageDownload $project) "microsoft.netcore.app.crossgen2.linux-x64/$version/tools/crossgen2" }
+    catch { $state.Reason = "crossgen2 was not restored: $_"; return $state }
+    $state.Job = Start-ThreadJob -Name 'readytorun' -ArgumentList $PSHOME, $target, $runtime, $crossgen, $stamp, $stampPath -ScriptBlock {
+        param($Source, $Target, $Runtime, $Crossgen, $Stamp, $StampPath)
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        if (Test-Path -LiteralPath $Target) { Remove-Item -LiteralPath $Target -Recurse -Force }
+        Copy-Item -LiteralPath $Source -Destination $Target -Recurse
+        # PowerShell's own assemblies that every pwsh loads, and the JSON library of ConvertTo/From-Json. Compiling all
+        # 44 IL-only assemblies took 36 s (Roslyn, WCF, directory services...) for nothing the tests start.
+        $assemblies = 'System.Management.Automation', 'Microsoft.PowerShell.ConsoleHost', 'Microsoft.PowerShell.Commands.Utility',
+            'Microsoft.PowerShell.Commands.Management', 'Microsoft.PowerShell.Security', 'pwsh', 'Newtonsoft.Json'
+        $failed = @($assemblies | ForEach-Object -ThrottleLimit 2 -Parallel {
+            $output = Join-Path $using:Target "$_.dll.r2r"
+            # A response file: pwsh would expand the references' wildcards itself on Unix.
+            $rsp = "$output.rsp"
+            Set-Content -LiteralPath $rsp -Value @((Join-Path $using:Source "$_.dll"), '-o', $output, '-r', (Join-Path $using:Runtime '*.dll'),
+                '-r', (Join-Path $using:Source '*.dll'), '--targetos', 'linux', '--targetarch', 'x64', '-O')
+            $log = & $using:Crossgen "@$rsp" 2>&1
+            Remove-Item -LiteralPath $rsp
+            if ($LASTEXITCODE -eq 0) { Move-Item -LiteralPath $output -Destination (Join-Path $using:Target "$_.dll") -Force }
+            else { "$_ ($(@($log)[0]))" }
+        })
+        if ($failed.Count -gt 0) { throw "crossgen2 failed for $($failed -join ', ')" }
+        Set-Content -LiteralPath $StampPath -Value $Stamp
+        $clock.Elapsed.TotalSeconds
+    }
+    return $state
+}
+
+function Wait-ReadyToRunPwsh {
+    param([Parameter(Mandatory)] $State)
+    if ($State.Job) {
+        try {
+            $seconds = Receive-Job $State.Job -Wait -ErrorAction Stop | Select-Object -Last 1
+            Write-Host ("PowerShell's assemblies compiled ReadyToRun into {0} in {1:N1} s: the Pester suite runs there." -f (Split-Path -Parent $State.Command[1]), $seconds)
+        }
+        catch { $State.Reason = "its ReadyToRun copy could not be made: $_" }
+        finally { Remove-Job $State.Job -Force }
+    }
+    if ($State.Reason) {
+        Write-Host "Pester runs in the PowerShell tool as it is ($($State.Reason))." -ForegroundColor Yellow
+        return $State.Own
+    }
+    return $State.Command
 }
 
 function Get-TrxCounts {
@@ -249,6 +324,15 @@ function Write-XunitOutput {
 
 function Invoke-TestTask {
     $suiteClock = [Diagnostics.Stopwatch]::StartNew()
+    # The runtime's tiered re-JIT for every process of the test command (the builds, the xunit hosts, every pwsh, the
+    # simulators and Garnet), as tests/Pester/Invoke-PesterSuite.ps1 sets it for its own: these processes live seconds to
+    # minutes, and recompiling warm code (first with PGO instrumentation) cost them more CPU than it saved on a CPU-bound
+    # command (Leadspace.Tests on net10.0: 13.0 CPU-s with the defaults, 6.9 with these). Code runs the same, only when
+    # it is recompiled changes; a value already set is kept.
+    foreach ($knob in @{ DOTNET_TieredPGO = '0'; DOTNET_TC_CallCountingDelayMs = '5000' }.GetEnumerator()) {
+        if (-not [Environment]::GetEnvironmentVariable($knob.Key)) { [Environment]::SetEnvironmentVariable($knob.Key, $knob.Value) }
+    }
+    $readyToRun = Start-ReadyToRunPwsh   # beside the build: it needs only the running PowerShell
     Invoke-BuildTask -ModuleOnly
     Invoke-PackageTask   # the install-by-name test (tests/Pester/Package.Tests.ps1) installs these packages
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
@@ -286,6 +370,7 @@ function Invoke-TestTask {
     $pesterParts = @()
     try {
         $pesterPath = Get-PesterModulePath
+        $pesterPwsh = Wait-ReadyToRunPwsh $readyToRun
         $suite = Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'
         foreach ($phase in 'Shared', 'Alone') {
             if ($phase -eq 'Alone') {
@@ -294,7 +379,7 @@ function Invoke-TestTask {
             }
             Write-Host "Running Pester tests ($($phase.ToLowerInvariant()) parts, each file in a fresh pwsh)..." -ForegroundColor Cyan
             $summaryPath = Join-Path $TestResults "pester-summary.$($phase.ToLowerInvariant()).json"
-            $exit = Invoke-FreshPwsh -File $suite -ArgumentList @(
+            $exit = Invoke-FreshPwsh -Pwsh $pesterPwsh -File $suite -ArgumentList @(
                 '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $ModuleOut 'Leadspace.psd1'), '-SummaryPath', $summaryPath,
                 '-ResultDirectory', (Join-Path $TestResults 'pester'), '-PackagePath', $PackageOut, '-Phase', $phase)
             if ($exit -ne 0) { $pesterExit = $exit }
