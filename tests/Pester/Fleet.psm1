@@ -159,4 +159,30 @@ function Invoke-Fleet {
     }
 }
 
-Export-ModuleMember -Function Start-GarnetServer, Stop-GarnetServer, Invoke-Fleet, Get-FreeTcpPort
+
+# The two files of the store's fleet tests (RateLimitStore.Tests.ps1 beside the other parts, RateLimitStoreRate.Tests.ps1
+# alone) each start one simulator at --rate 30 with 50 ms latency and one Garnet, and reset them before every test.
+function Start-FleetServers {
+    <# .SYNOPSIS Starts the simulator (--rate 30, 50 ms) and a Garnet server; returns both (simulator first). #>
+    $simulator = Start-LeadspaceSimulator -ArgumentList @('--rate', '30', '--latency-ms', '50')
+    try { $server = Start-GarnetServer } catch { Stop-LeadspaceSimulator -Simulator $simulator; throw }
+    $simulator, $server
+}
+
+function Reset-FleetServers {
+    <# .SYNOPSIS Before a test: no connection open, the simulator's counts cleared and back at 30/s, 50 ms. #>
+    param([Parameter(Mandatory)] $Simulator)
+    Disconnect-Leadspace -All
+    Reset-LeadspaceSimulator -Simulator $Simulator
+    $null = Set-LeadspaceSimulatorConfig -Simulator $Simulator -Config @{ rate = 30; latencyMs = 50; jitterMs = 0 }
+}
+
+function Stop-FleetServers {
+    <# .SYNOPSIS After the file: connections closed, the simulator and Garnet stopped (either may be missing). #>
+    param($Simulator, $Server)
+    Disconnect-Leadspace -All
+    if ($Simulator) { Stop-LeadspaceSimulator -Simulator $Simulator }
+    if ($Server) { Stop-GarnetServer -Server $Server }
+}
+
+Export-ModuleMember -Function Start-GarnetServer, Stop-GarnetServer, Invoke-Fleet, Get-FreeTcpPort, Start-FleetServers, Reset-FleetServers, Stop-FleetServers

@@ -10,7 +10,7 @@
     of short files that run one after the other in one pwsh (their tests take less than a pwsh, Pester and the module
     take to start); a file in no group and no shard list (a new one) is a part of its own. The two longest files are cut in shards (their
     tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
-    the end. RateLimitStore.Tests.ps1 (fleets of processes and a store killed mid-run, measured per second) and
+    the end. RateLimitStoreRate.Tests.ps1 (a fleet of processes and a store killed mid-run, measured per second) and
     Proxy.Tests.ps1 (a real tinyproxy) run alone, one after the other, after every other part has ended (-Phase Shared runs only the others, -Phase Alone only those: build.ps1
     runs the xunit suites beside the first and never beside the second). Each child writes a summary (counts and every test's name, result and duration) and an NUnit result
     file under -ResultDirectory; its output is printed whole when it ends, so files never interleave. The merged summary goes to -SummaryPath. A child that leaves no readable
@@ -99,24 +99,25 @@ $files = @(@(Get-ChildItem -Path $PSScriptRoot -Filter *.Tests.ps1 | ForEach-Obj
     Where-Object { $leaf = Split-Path -Leaf $_; @($Include -split ',' | Where-Object { $leaf -like $_.Trim() }).Count -gt 0 })
 if ($files.Count -eq 0) { throw "No test file matches -Include $($Include -join ', ')." }
 # The longest parts start first so the last to finish is a short one: seconds each file took as a part of the suite
-# with four parts at once on two cores (a group weighs what its files weigh together). A file not listed (a new one)
+# with four parts at once on two cores, in the ReadyToRun pwsh build.ps1 makes (a group weighs what its files weigh together). A file not listed (a new one)
 # weighs 40: it starts before the short ones, so it never holds up the end.
-$weight = @{ 'Runbook.Tests.ps1' = 190; 'RateLimitStore.Tests.ps1' = 80; 'Journal.Tests.ps1' = 130; 'Invoke.Tests.ps1' = 65
-    'StoreSecrets.Tests.ps1' = 71; 'HelpExamples.Tests.ps1' = 63; 'Output.Tests.ps1' = 58; 'Privacy.Tests.ps1' = 57
-    'Connect.Tests.ps1' = 49; 'Proxy.Tests.ps1' = 43; 'Package.Tests.ps1' = 42; 'Help.Tests.ps1' = 25; 'Exports.Tests.ps1' = 18
-    'Module.Tests.ps1' = 20; 'Completion.Tests.ps1' = 10; 'EarlyStop.Tests.ps1' = 10; 'BaseUriPath.Tests.ps1' = 6; 'Docs.Tests.ps1' = 3 }
+$weight = @{ 'Runbook.Tests.ps1' = 145; 'RateLimitStore.Tests.ps1' = 98; 'Journal.Tests.ps1' = 105; 'Invoke.Tests.ps1' = 58
+    'StoreSecrets.Tests.ps1' = 87; 'HelpExamples.Tests.ps1' = 38; 'Output.Tests.ps1' = 12; 'Privacy.Tests.ps1' = 16
+    'Connect.Tests.ps1' = 31; 'Proxy.Tests.ps1' = 6; 'Package.Tests.ps1' = 12; 'Budget.Tests.ps1' = 9; 'RateLimitStoreRate.Tests.ps1' = 37
+    'Help.Tests.ps1' = 20; 'Exports.Tests.ps1' = 14; 'Module.Tests.ps1' = 15; 'Completion.Tests.ps1' = 7; 'EarlyStop.Tests.ps1' = 7
+    'BaseUriPath.Tests.ps1' = 4; 'Docs.Tests.ps1' = 2 }
 $defaultWeight = 40
 # Files that share one child pwsh, one after the other: short files that test in this process (their own simulator,
 # connections closed before and after each test) and whose tests take less time than a fresh pwsh, Pester and the
 # module take to start (about 6 CPU seconds a part).
 $groups = [ordered]@{ 'Quick' = @('Docs.Tests.ps1', 'Completion.Tests.ps1', 'Module.Tests.ps1', 'Help.Tests.ps1', 'BaseUriPath.Tests.ps1', 'EarlyStop.Tests.ps1', 'Exports.Tests.ps1') }
 # Shards per file: the tests (It blocks, by line) are dealt out in turn, so the long ones land in different shards.
-$shards = @{ 'Runbook.Tests.ps1' = 2; 'Journal.Tests.ps1' = 2 }
-# Files that run alone, after every other part has ended: the store's fleet tests count grants per second across three
+$shards = @{ 'Runbook.Tests.ps1' = 2; 'Journal.Tests.ps1' = 2; 'RateLimitStore.Tests.ps1' = 2 }
+# Files that run alone, after every other part has ended: the store's rate tests count grants per second across three
 # processes and a store killed and restarted mid-run, which a CPU shared with other parts would turn into timing; the
 # proxy tests run a real tinyproxy, which on a starved CPU leaves accepted connections unread until they are reset (a
 # request that never reached it ends as ResponseEnded, an ambiguous failure the module rightly does not resend twice).
-$alone = @('RateLimitStore.Tests.ps1', 'Proxy.Tests.ps1')
+$alone = @('RateLimitStoreRate.Tests.ps1', 'Proxy.Tests.ps1')
 $grouped = @($groups.Values | ForEach-Object { $_ })
 $units = foreach ($file in $files) {
     $leaf = Split-Path -Leaf $file
