@@ -231,25 +231,25 @@ function Start-ReadyToRunPwsh {
     $state.Reason = if (-not $IsLinux -or [Runtime.InteropServices.RuntimeInformation]::OSArchitecture -ne 'X64') { 'not Linux x64' }
         elseif ($own.Count -lt 2) { 'this pwsh is not run by dotnet' }
     if ($state.Reason) { return $state }
-    # What the copy was made from: a changed PowerShell, runtime or crossgen2 makes it again.
+    # PowerShell's own assemblies that every pwsh loads, and the JSON library of ConvertTo/From-Json. Compiling all 44
+    # IL-only assemblies took 36 s (Roslyn, WCF, directory services...) for nothing the tests start.
+    $assemblies = 'System.Management.Automation', 'Microsoft.PowerShell.ConsoleHost', 'Microsoft.PowerShell.Commands.Utility',
+        'Microsoft.PowerShell.Commands.Management', 'Microsoft.PowerShell.Security', 'pwsh', 'Newtonsoft.Json'
+    # What the copy was made from: a changed PowerShell, runtime, crossgen2 or list of assemblies makes it again.
     $project = Join-Path $Root 'tests/Pester/ReadyToRun.Packages.csproj'
     $version = ([xml] (Get-Content -LiteralPath $project -Raw)).SelectSingleNode('//PackageDownload').Version.Trim('[', ']')
     $runtime = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-    $stamp = "$PSHOME|$($PSVersionTable.PSVersion)|$runtime|crossgen2 $version"
+    $stamp = "$PSHOME|$($PSVersionTable.PSVersion)|$runtime|crossgen2 $version|$($assemblies -join ',')"
     $stampPath = Join-Path $target '.readytorun'
     if ((Test-Path -LiteralPath $stampPath) -and (Get-Content -LiteralPath $stampPath -Raw).Trim() -eq $stamp) { return $state }
     try { $crossgen = Join-Path (Restore-PackageDownload $project) "microsoft.netcore.app.crossgen2.linux-x64/$version/tools/crossgen2" }
     catch { $state.Reason = "crossgen2 was not restored: $_"; return $state }
-    $state.Job = Start-ThreadJob -Name 'readytorun' -ArgumentList $PSHOME, $target, $runtime, $crossgen, $stamp, $stampPath -ScriptBlock {
-        param($Source, $Target, $Runtime, $Crossgen, $Stamp, $StampPath)
+    $state.Job = Start-ThreadJob -Name 'readytorun' -ArgumentList $PSHOME, $target, $runtime, $crossgen, $stamp, $stampPath, $assemblies -ScriptBlock {
+        param($Source, $Target, $Runtime, $Crossgen, $Stamp, $StampPath, [string[]] $Assemblies)
         $clock = [Diagnostics.Stopwatch]::StartNew()
         if (Test-Path -LiteralPath $Target) { Remove-Item -LiteralPath $Target -Recurse -Force }
         Copy-Item -LiteralPath $Source -Destination $Target -Recurse
-        # PowerShell's own assemblies that every pwsh loads, and the JSON library of ConvertTo/From-Json. Compiling all
-        # 44 IL-only assemblies took 36 s (Roslyn, WCF, directory services...) for nothing the tests start.
-        $assemblies = 'System.Management.Automation', 'Microsoft.PowerShell.ConsoleHost', 'Microsoft.PowerShell.Commands.Utility',
-            'Microsoft.PowerShell.Commands.Management', 'Microsoft.PowerShell.Security', 'pwsh', 'Newtonsoft.Json'
-        $failed = @($assemblies | ForEach-Object -ThrottleLimit 2 -Parallel {
+        $failed = @($Assemblies | ForEach-Object -ThrottleLimit 2 -Parallel {
             $output = Join-Path $using:Target "$_.dll.r2r"
             # A response file: pwsh would expand the references' wildcards itself on Unix.
             $rsp = "$output.rsp"

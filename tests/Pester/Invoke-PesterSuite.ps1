@@ -8,7 +8,7 @@
     works in its own temporary folders) and mostly wait on simulated latency, so they run in parallel: one fresh pwsh
     per part, at most -Workers at a time, the longest parts first. A part is a file, a shard of a long file, or a group
     of short files that run one after the other in one pwsh (their tests take less than a pwsh, Pester and the module
-    take to start); a file in no group and no shard list (a new one) is a part of its own. The two longest files are cut in shards (their
+    take to start); a file in no group and no shard list (a new one) is a part of its own. The longest files ($shards below) are cut in shards (their
     tests dealt out in turn, each shard in its own pwsh with the file's own BeforeAll), so no single file holds up
     the end. RateLimitStoreRate.Tests.ps1 (a fleet of processes and a store killed mid-run, measured per second) and
     Proxy.Tests.ps1 (a real tinyproxy) run alone, one after the other, after every other part has ended (-Phase Shared runs only the others, -Phase Alone only those: build.ps1
